@@ -1,0 +1,63 @@
+// Pacing as pure math (WHATSAPP_RULES.md §6): token buckets for a number's throughput (LIM-1)
+// and for a (number, contact) pair (LIM-2). State is plain data so any store can keep it.
+import { SECOND } from './time.ts';
+
+export interface BucketState {
+  readonly tokens: number;
+  readonly updatedAt: number;
+}
+
+export interface BucketRule {
+  /** Tokens added per second. */
+  readonly ratePerSecond: number;
+  /** Largest number of tokens the bucket holds (the burst). */
+  readonly capacity: number;
+}
+
+export type TakeResult =
+  | { readonly ok: true; readonly state: BucketState }
+  | { readonly ok: false; readonly state: BucketState; readonly retryAt: number };
+
+/** LIM-1: a channel's throughput tier in messages per second. */
+export const THROUGHPUT_TIERS = [20, 80, 1000] as const;
+export const DEFAULT_THROUGHPUT = 80;
+
+/**
+ * LIM-1: smooth pacing at the tier's rate. A capacity of one token keeps consecutive sends at
+ * least 1/rate apart, so no half-open second ever holds more than `messagesPerSecond` sends
+ * (a larger burst would allow up to capacity + rate in one second).
+ */
+export function channelBucket(messagesPerSecond: number): BucketRule {
+  return { ratePerSecond: messagesPerSecond, capacity: 1 };
+}
+
+/** LIM-2: about one message per 6 s to the same contact, bursts up to 45 borrowing from future quota. */
+export const PAIR_RULE: BucketRule = { ratePerSecond: 1 / 6, capacity: 45 };
+
+export function fullBucket(rule: BucketRule, now: number): BucketState {
+  return { tokens: rule.capacity, updatedAt: now };
+}
+
+function refill(state: BucketState, rule: BucketRule, now: number): BucketState {
+  if (now <= state.updatedAt) return state;
+  const tokens = Math.min(
+    rule.capacity,
+    state.tokens + ((now - state.updatedAt) / SECOND) * rule.ratePerSecond,
+  );
+  return { tokens, updatedAt: now };
+}
+
+/** Takes `count` tokens if the bucket has them; otherwise says when it will. */
+export function takeTokens(
+  state: BucketState,
+  rule: BucketRule,
+  now: number,
+  count = 1,
+): TakeResult {
+  const filled = refill(state, rule, now);
+  if (filled.tokens >= count)
+    return { ok: true, state: { tokens: filled.tokens - count, updatedAt: filled.updatedAt } };
+  const missing = count - filled.tokens;
+  const retryAt = filled.updatedAt + Math.ceil((missing / rule.ratePerSecond) * SECOND);
+  return { ok: false, state: filled, retryAt };
+}

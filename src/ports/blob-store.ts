@@ -1,0 +1,5 @@
+// Where Parley keeps media it has downloaded (provider media URLs expire).
+export interface BlobStore {
+  put(key: string, data: Buffer, contentType: string): Promise<void>;
+  get(key: string): Promise<{ data: Buffer; contentType: string } | null>;
+}

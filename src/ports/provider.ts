@@ -1,0 +1,93 @@
+// The provider port: how Parley talks to Meta Cloud API, 360dialog, generic Cloud-API
+// providers, Twilio and the sandbox. Failures are values carrying a reason code, never throws.
+import type { InboundEvent } from '../core/inbound.ts';
+import type { OutboundContent } from '../core/messages.ts';
+import type { ReasonCode } from '../core/reason-codes.ts';
+
+export const PROVIDER_KINDS = ['sandbox', 'meta', '360dialog', 'cloud', 'twilio'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
+/** What an adapter needs to know about the channel it sends from. */
+export interface ChannelAddress {
+  readonly channelId: string;
+  /** Meta `phone_number_id`, Twilio sender (`whatsapp:+…`), sandbox number id. */
+  readonly providerKey: string;
+  /** The business number in E.164 digits. */
+  readonly phoneNumber: string;
+  readonly wabaId?: string;
+}
+
+export interface SendRequest {
+  readonly channel: ChannelAddress;
+  /** The recipient's wa_id (E.164 digits). */
+  readonly to: string;
+  readonly content: OutboundContent;
+  /** Reply/quote: the provider id of the message being answered. */
+  readonly replyTo?: string;
+  /** Echoed back by the provider in status webhooks (Meta `biz_opaque_callback_data`). */
+  readonly callbackData?: string;
+}
+
+export interface SendFailure {
+  readonly reason: ReasonCode;
+  /** The provider's own code, title and details, kept verbatim. */
+  readonly providerCode?: string;
+  readonly title?: string;
+  readonly details?: string;
+  readonly httpStatus?: number;
+  /** From `Retry-After` or the provider's advice. */
+  readonly retryAfterMs?: number;
+  /** True when the request may have reached the provider (timeouts): the outcome is unknown. */
+  readonly maybeSent?: boolean;
+}
+
+export type SendResult =
+  | { readonly ok: true; readonly providerMessageId: string }
+  | { readonly ok: false; readonly failure: SendFailure };
+
+/** A webhook request exactly as received, for signature checks over the raw bytes. */
+export interface RawWebhook {
+  readonly method: string;
+  /** The public URL the provider called (Twilio signs it). */
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  readonly query: Readonly<Record<string, string | undefined>>;
+  readonly body: Buffer;
+}
+
+export type VerifyResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly status: 401 | 403; readonly detail: string };
+
+export interface ProviderTemplate {
+  readonly providerTemplateId?: string;
+  readonly name: string;
+  readonly language: string;
+  readonly category: string;
+  readonly status: string;
+  readonly components: unknown[];
+  readonly parameterFormat?: string;
+}
+
+/** One provider connection, ready to use (credentials already decrypted by the app). */
+export interface Provider {
+  readonly kind: ProviderKind;
+  send(request: SendRequest): Promise<SendResult>;
+  /** Marks an inbound message read on WhatsApp (blue ticks). */
+  markRead?(channel: ChannelAddress, providerMessageId: string): Promise<SendResult>;
+  /** Checks the signature/secret of a webhook POST. */
+  verifyWebhook(request: RawWebhook): VerifyResult;
+  /** The Cloud API `hub.challenge` handshake: the challenge to echo, or null to refuse. */
+  answerChallenge?(query: Readonly<Record<string, string | undefined>>): string | null;
+  /** Normalises a verified webhook body; throws only on a body that is not the provider's format. */
+  parseWebhook(request: RawWebhook): InboundEvent[];
+  listTemplates?(channel: ChannelAddress): Promise<ProviderTemplate[]>;
+}
+
+/** Builds a Provider from a stored connection: its non-secret config and decrypted secrets. */
+export type ProviderFactory = (connection: {
+  readonly id: string;
+  readonly kind: ProviderKind;
+  readonly config: Readonly<Record<string, unknown>>;
+  readonly secrets: Readonly<Record<string, string>>;
+}) => Provider;
