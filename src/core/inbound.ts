@@ -1,6 +1,7 @@
 // What every provider's webhook becomes once normalised: one vocabulary for Meta, 360dialog,
 // generic Cloud-API providers, Twilio and the sandbox. Unknown fields stay in `raw`.
 import type { ProviderStatus } from './message-status.ts';
+import type { ReasonCode } from './reason-codes.ts';
 
 /** Inbound message types (Cloud API vocabulary); `call` counts as user activity (CSW-1). */
 export const INBOUND_TYPES = [
@@ -76,6 +77,8 @@ export interface StatusUpdate {
   readonly at: number;
   readonly recipient?: string;
   readonly errors?: ProviderError[];
+  /** For `failed`: the provider's first error mapped by the adapter to Parley's vocabulary (§7). */
+  readonly reason?: ReasonCode;
   readonly pricing?: Record<string, unknown>;
   readonly conversation?: Record<string, unknown>;
   readonly callbackData?: string;

@@ -36,6 +36,8 @@ export interface JobQueue {
   claim<P>(queue: string, options: ClaimOptions): Promise<Job<P>[]>;
   /** Done: the job is removed. */
   complete(id: string): Promise<void>;
+  /** Back to the queue at `runAt` without counting an attempt (pacing, not failure). */
+  release(id: string, runAt: number): Promise<void>;
   /** Back to the queue at `runAt`, with the error kept. */
   retry(id: string, runAt: number, error: string): Promise<void>;
   /** Gives up: the job is kept as dead with its error. */

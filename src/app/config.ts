@@ -1,0 +1,141 @@
+// Configuration: embedded defaults, overridden by PARLEY_* environment variables and an optional
+// YAML config file (PARLEY_CONFIG) whose `${ENV}` references are expanded.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const declaredChannel = z.object({
+  name: z.string().min(1),
+  providerKey: z.string().min(1),
+  phoneNumber: z.string().regex(/^\+?\d{6,15}$/),
+  wabaId: z.string().optional(),
+  throughputMps: z.number().int().positive().optional(),
+  environment: z.enum(['production', 'staging', 'test']).optional(),
+  allowList: z.array(z.string()).optional(),
+});
+
+const declaredConnection = z.object({
+  name: z.string().min(1),
+  provider: z.enum(['sandbox', 'meta', '360dialog', 'cloud', 'twilio']),
+  config: z.record(z.string(), z.unknown()).optional(),
+  secrets: z.record(z.string(), z.string()).optional(),
+  channels: z.array(declaredChannel).optional(),
+});
+
+const declaredWorkspace = z.object({
+  name: z.string().min(1),
+  apiKeys: z.array(z.string().min(16)).optional(),
+  connections: z.array(declaredConnection).optional(),
+});
+
+export const configFileSchema = z
+  .object({
+    workspaces: z.array(declaredWorkspace).optional(),
+  })
+  .strict();
+export type ConfigFile = z.infer<typeof configFileSchema>;
+export type DeclaredWorkspace = z.infer<typeof declaredWorkspace>;
+
+export interface ParleyConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** `postgres://…`, or undefined for the embedded SQLite file in the data dir. */
+  databaseUrl: string | undefined;
+  sqliteFile: string;
+  redisUrl: string | undefined;
+  publicUrl: string;
+  secretKey: string | undefined;
+  adminApiKey: string | undefined;
+  configPath: string | undefined;
+  file: ConfigFile;
+  logLevel: string;
+  /** Largest accepted request body, bytes (webhooks and API). */
+  bodyLimit: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Replaces `${NAME}` with the environment's value; a missing variable is an error, not an empty string. */
+function expandEnv(text: string, env: NodeJS.ProcessEnv, path: string): string {
+  return text.replace(/\$\{([A-Z0-9_]+)\}/g, (_, name: string) => {
+    const value = env[name];
+    if (value === undefined)
+      throw new ConfigError(`${path}: \${${name}} is not set in the environment`);
+    return value;
+  });
+}
+
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = parseYaml(expandEnv(text, env, path)) ?? {};
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    throw new ConfigError(`${path} is not valid YAML: ${(error as Error).message}`);
+  }
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ConfigError(`${path} is invalid:\n  ${issues.join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  return n;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ParleyConfig {
+  const dataDir = resolve(env.PARLEY_DATA_DIR ?? '.parley');
+  const port = intFromEnv(env, 'PARLEY_PORT', 8080);
+  const host = env.PARLEY_HOST ?? '127.0.0.1';
+  const databaseUrl = env.PARLEY_DATABASE_URL || undefined;
+  if (databaseUrl && !/^(postgres|postgresql|sqlite|file):/.test(databaseUrl))
+    throw new ConfigError(
+      'PARLEY_DATABASE_URL must be postgres://… (or sqlite:PATH for a SQLite file)',
+    );
+  const sqliteFile =
+    databaseUrl?.startsWith('sqlite:') || databaseUrl?.startsWith('file:')
+      ? resolve(databaseUrl.replace(/^(sqlite|file):(\/\/)?/, ''))
+      : resolve(dataDir, 'parley.db');
+  const configPath = env.PARLEY_CONFIG || undefined;
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl: databaseUrl && /^postgres/.test(databaseUrl) ? databaseUrl : undefined,
+    sqliteFile,
+    redisUrl: env.PARLEY_REDIS_URL || undefined,
+    publicUrl: (env.PARLEY_PUBLIC_URL || `http://${host}:${port}`).replace(/\/$/, ''),
+    secretKey: env.PARLEY_SECRET_KEY || undefined,
+    adminApiKey: env.PARLEY_ADMIN_API_KEY || undefined,
+    configPath,
+    file: configPath ? loadConfigFile(configPath, env) : {},
+    logLevel: env.PARLEY_LOG_LEVEL ?? 'info',
+    bodyLimit: intFromEnv(env, 'PARLEY_BODY_LIMIT', 1024 * 1024),
+  };
+}
+
+/** True when nothing was configured: the only case in which `start` seeds demo data by itself. */
+export function isUnconfigured(config: ParleyConfig): boolean {
+  return (
+    config.databaseUrl === undefined &&
+    config.configPath === undefined &&
+    config.adminApiKey === undefined
+  );
+}

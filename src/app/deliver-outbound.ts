@@ -1,0 +1,207 @@
+// Dispatching one queued outbound message to its provider. The policy is decided again at
+// dispatch time (CSW-4). Crash safety: `dispatchedAt` is written before the provider is called, so
+// a message found dispatched but unconfirmed after a crash is flagged for review, never resent.
+import { NO_WINDOW } from '../core/care-window.ts';
+import { decideSend } from '../core/eligibility.ts';
+import { isFreeForm, type OutboundContent } from '../core/messages.ts';
+import { mergeStatus } from '../core/message-status.ts';
+import { REASONS } from '../core/reason-codes.ts';
+import { SECOND, MINUTE } from '../core/time.ts';
+import type { DomainEvent } from '../ports/event-bus.ts';
+import type { Job } from '../ports/job-queue.ts';
+import type { SendFailure } from '../ports/provider.ts';
+import type { Json, MessageRecord } from '../ports/store.ts';
+import type { AppDeps } from './deps.ts';
+
+export interface OutboundJob {
+  readonly messageId: string;
+  /** For pair pacing (LIM-2) before the message is loaded. */
+  readonly contactId: string;
+}
+
+export type DeliverResult =
+  | { readonly kind: 'sent'; readonly message: MessageRecord }
+  | { readonly kind: 'failed'; readonly message: MessageRecord }
+  | {
+      readonly kind: 'retry';
+      readonly runAt: number;
+      readonly failure: SendFailure;
+      readonly paceChannelUntil?: number;
+    }
+  | { readonly kind: 'review'; readonly message: MessageRecord }
+  | { readonly kind: 'skipped' };
+
+/** Exponential backoff with ±20 % jitter, capped at 5 minutes; `Retry-After` wins when longer. */
+export function backoffDelay(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  random: () => number = Math.random,
+): number {
+  const base = Math.min(5 * MINUTE, SECOND * 2 ** attempt);
+  const jittered = base * (0.8 + 0.4 * random());
+  return Math.round(Math.max(jittered, retryAfterMs ?? 0));
+}
+
+export async function deliverOutbound(
+  deps: AppDeps,
+  job: Job<OutboundJob>,
+): Promise<DeliverResult> {
+  const { store, clock } = deps;
+  const message = await store.messages.get(job.payload.messageId);
+  if (!message || message.status !== 'pending' || message.needsReview) {
+    await store.jobs.complete(job.id);
+    return { kind: 'skipped' };
+  }
+  if (message.dispatchedAt !== null && message.providerMessageId === null) {
+    // We may have handed it to the provider before a crash: WhatsApp has no idempotency key.
+    const flagged = await flagForReview(
+      deps,
+      message,
+      'The process stopped while this message was being handed to the provider; it was not resent.',
+    );
+    await store.jobs.complete(job.id);
+    return { kind: 'review', message: flagged };
+  }
+  const channel = await store.channels.get(message.channelId);
+  const connection = channel ? await store.connections.get(channel.connectionId) : null;
+  const contact = await store.contacts.get(message.contactId);
+  if (!channel || !connection || !contact) {
+    return fail(deps, job, message, {
+      reason: 'invalid_request',
+      details: 'channel, connection or contact no longer exists',
+    });
+  }
+  const content = message.content as unknown as OutboundContent;
+  const now = clock.now();
+  // CSW-4: the window may have closed while the message waited in the queue.
+  const window = (await store.windows.get(channel.id, contact.id)) ?? NO_WINDOW;
+  const decision = decideSend(window, isFreeForm(content), now, deps.policy.dispatchMarginMs);
+  if (!decision.allowed)
+    return fail(deps, job, message, { reason: decision.reason, details: decision.detail });
+
+  await store.messages.update(message.id, { dispatchedAt: now }, now);
+  const provider = deps.providers.forConnection(connection);
+  const result = await provider.send({
+    channel: {
+      channelId: channel.id,
+      providerKey: channel.providerKey,
+      phoneNumber: channel.phoneNumber,
+      wabaId: channel.wabaId ?? undefined,
+    },
+    to: contact.waId,
+    content,
+    replyTo: message.replyTo ?? undefined,
+    callbackData: message.id,
+  });
+  const after = clock.now();
+  if (result.ok) {
+    // A status webhook may already have arrived and matched through the callback data.
+    const current = (await store.messages.get(message.id)) ?? message;
+    const updated = await store.messages.update(
+      message.id,
+      {
+        providerMessageId: result.providerMessageId,
+        status: mergeStatus(current.status, 'accepted'),
+      },
+      after,
+    );
+    await store.jobs.complete(job.id);
+    return { kind: 'sent', message: updated ?? message };
+  }
+  const failure = result.failure;
+  if (failure.maybeSent) {
+    // A timeout: the provider may have sent it. Resending could deliver it twice.
+    const flagged = await flagForReview(
+      deps,
+      message,
+      `Outcome unknown: ${failure.details ?? failure.title ?? 'the provider did not answer in time'}`,
+    );
+    await store.jobs.complete(job.id);
+    return { kind: 'review', message: flagged };
+  }
+  const retry = REASONS[failure.reason].retry;
+  const retryable = retry !== 'never' && !(retry === 'once' && job.attempts >= 1);
+  if (retryable && job.attempts + 1 < deps.policy.maxAttempts) {
+    const runAt = after + backoffDelay(job.attempts, failure.retryAfterMs);
+    await store.messages.update(
+      message.id,
+      { dispatchedAt: null, reasonDetail: describe(failure) },
+      after,
+    );
+    await store.jobs.retry(job.id, runAt, describe(failure));
+    return {
+      kind: 'retry',
+      runAt,
+      failure,
+      ...(retry === 'pace_channel' ? { paceChannelUntil: runAt } : {}),
+    };
+  }
+  return fail(deps, job, message, failure);
+}
+
+async function fail(
+  deps: AppDeps,
+  job: Job,
+  message: MessageRecord,
+  failure: SendFailure,
+): Promise<DeliverResult> {
+  const now = deps.clock.now();
+  const updated = await deps.store.messages.update(
+    message.id,
+    {
+      status: 'failed',
+      reason: failure.reason,
+      reasonDetail: failure.details ?? failure.title ?? REASONS[failure.reason].explanation,
+      providerError: failure.providerCode
+        ? (JSON.parse(
+            JSON.stringify({
+              code: failure.providerCode,
+              title: failure.title,
+              details: failure.details,
+            }),
+          ) as Json)
+        : null,
+      failedAt: now,
+    },
+    now,
+  );
+  await deps.store.jobs.complete(job.id);
+  const record = updated ?? message;
+  deps.events.publish(failedEvent(record, now));
+  return { kind: 'failed', message: record };
+}
+
+async function flagForReview(
+  deps: AppDeps,
+  message: MessageRecord,
+  detail: string,
+): Promise<MessageRecord> {
+  const now = deps.clock.now();
+  const updated = await deps.store.messages.update(
+    message.id,
+    { needsReview: true, reasonDetail: detail },
+    now,
+  );
+  deps.log.warn({ messageId: message.id }, 'outbound message flagged for review: outcome unknown');
+  return updated ?? message;
+}
+
+function failedEvent(message: MessageRecord, at: number): DomainEvent {
+  return {
+    type: 'message.failed',
+    workspaceId: message.workspaceId,
+    at,
+    data: {
+      messageId: message.id,
+      conversationId: message.conversationId,
+      reason: message.reason,
+      detail: message.reasonDetail,
+    },
+  };
+}
+
+function describe(failure: SendFailure): string {
+  return [failure.reason, failure.providerCode, failure.title, failure.details]
+    .filter(Boolean)
+    .join(': ');
+}

@@ -1,0 +1,426 @@
+// Receiving provider webhooks: verify → store the raw body durably → acknowledge → process
+// (contact, care window, conversation threading, message or status, events). Processing is
+// idempotent (STA-2), so a re-delivered or replayed webhook changes nothing.
+import {
+  opensWindow,
+  recordInbound,
+  closeOnLateWindowFailure,
+  NO_WINDOW,
+} from '../core/care-window.ts';
+import type { InboundEvent, InboundMessage, OtherNotice, StatusUpdate } from '../core/inbound.ts';
+import { isFreeForm } from '../core/messages.ts';
+import { mergeStatus } from '../core/message-status.ts';
+import { reasonForMetaCode, type ReasonCode } from '../core/reason-codes.ts';
+import type { ProviderKind, RawWebhook } from '../ports/provider.ts';
+import type { Channel, Json, MessageRecord, Store, WebhookRecord } from '../ports/store.ts';
+import type { AppDeps } from './deps.ts';
+import type { DomainEvent } from '../ports/event-bus.ts';
+
+/** Which stored connection kinds each ingress path accepts. */
+const INGRESS_KINDS: Readonly<Record<string, readonly ProviderKind[]>> = {
+  meta: ['meta', 'sandbox'],
+  '360dialog': ['360dialog'],
+  cloud: ['cloud', 'meta'],
+  twilio: ['twilio'],
+  sandbox: ['sandbox'],
+};
+
+export type IngestResult =
+  | { readonly kind: 'stored'; readonly webhook: WebhookRecord; readonly events: InboundEvent[] }
+  | {
+      readonly kind: 'rejected';
+      readonly status: 400 | 401 | 403 | 404;
+      readonly code: string;
+      readonly detail: string;
+    };
+
+export type ChallengeResult =
+  | { readonly kind: 'challenge'; readonly body: string }
+  | {
+      readonly kind: 'rejected';
+      readonly status: 403 | 404;
+      readonly code: string;
+      readonly detail: string;
+    };
+
+/** The `hub.challenge` handshake of Cloud-API webhooks (no signature on the GET). */
+export async function answerChallenge(
+  deps: AppDeps,
+  input: {
+    connectionId: string;
+    ingress: string;
+    query: Readonly<Record<string, string | undefined>>;
+  },
+): Promise<ChallengeResult> {
+  const connection = await deps.store.connections.get(input.connectionId);
+  if (!connection || !INGRESS_KINDS[input.ingress]?.includes(connection.provider))
+    return {
+      kind: 'rejected',
+      status: 404,
+      code: 'unknown_connection',
+      detail: `No ${input.ingress} connection ${input.connectionId}`,
+    };
+  const provider = deps.providers.forConnection(connection);
+  const challenge = provider.answerChallenge?.(input.query) ?? null;
+  if (challenge === null)
+    return {
+      kind: 'rejected',
+      status: 403,
+      code: 'verify_token_mismatch',
+      detail: 'hub.mode must be subscribe and hub.verify_token must match the connection',
+    };
+  return { kind: 'challenge', body: challenge };
+}
+
+/**
+ * Verifies and durably stores one webhook; only then may the caller acknowledge it.
+ * The parsed events are handed back so processing need not parse twice.
+ */
+export async function ingestWebhook(
+  deps: AppDeps,
+  input: { connectionId: string; ingress: string; raw: RawWebhook },
+): Promise<IngestResult> {
+  const connection = await deps.store.connections.get(input.connectionId);
+  if (!connection || !INGRESS_KINDS[input.ingress]?.includes(connection.provider))
+    return {
+      kind: 'rejected',
+      status: 404,
+      code: 'unknown_connection',
+      detail: `No ${input.ingress} connection ${input.connectionId}`,
+    };
+  const provider = deps.providers.forConnection(connection);
+  const verdict = provider.verifyWebhook(input.raw);
+  if (!verdict.ok)
+    return {
+      kind: 'rejected',
+      status: verdict.status,
+      code: 'bad_signature',
+      detail: verdict.detail,
+    };
+  let events: InboundEvent[];
+  try {
+    events = provider.parseWebhook(input.raw);
+  } catch (error) {
+    return {
+      kind: 'rejected',
+      status: 400,
+      code: 'malformed_webhook',
+      detail: (error as Error).message,
+    };
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(input.raw.headers))
+    if (value !== undefined) headers[name] = value;
+  const webhook = await deps.store.webhooks.insert({
+    connectionId: connection.id,
+    provider: connection.provider,
+    receivedAt: deps.clock.now(),
+    headers,
+    body: input.raw.body,
+    url: input.raw.url,
+  });
+  return { kind: 'stored', webhook, events };
+}
+
+export interface ProcessOutcome {
+  readonly state: 'processed' | 'unrouted';
+  readonly events: DomainEvent[];
+}
+
+/** Processes a stored webhook; safe to run again for the same webhook. */
+export async function processWebhook(
+  deps: AppDeps,
+  webhook: WebhookRecord,
+  parsed?: InboundEvent[],
+): Promise<ProcessOutcome> {
+  const connection = await deps.store.connections.get(webhook.connectionId);
+  if (!connection) throw new Error(`connection ${webhook.connectionId} no longer exists`);
+  const provider = deps.providers.forConnection(connection);
+  const events =
+    parsed ??
+    provider.parseWebhook({
+      method: 'POST',
+      url: webhook.url,
+      headers: webhook.headers,
+      query: {},
+      body: webhook.body,
+    });
+  const emitted: DomainEvent[] = [];
+  let routed = 0;
+  let unrouted = 0;
+  for (const event of events) {
+    const channel =
+      event.channelKey === undefined
+        ? null
+        : await deps.store.channels.findByProviderKey(connection.id, event.channelKey);
+    if (!channel) {
+      unrouted++;
+      continue;
+    }
+    routed++;
+    const out =
+      event.kind === 'message'
+        ? await receiveMessage(deps, channel, event)
+        : event.kind === 'status'
+          ? await receiveStatus(deps, channel, event, connection.provider)
+          : await receiveNotice(deps, channel, event);
+    emitted.push(...out);
+  }
+  const state = unrouted > 0 && routed === 0 ? 'unrouted' : 'processed';
+  await deps.store.webhooks.mark(
+    webhook.id,
+    state,
+    deps.clock.now(),
+    unrouted > 0 ? `${unrouted} event(s) for unknown numbers` : null,
+  );
+  for (const e of emitted) deps.events.publish(e);
+  return { state, events: emitted };
+}
+
+async function receiveMessage(
+  deps: AppDeps,
+  channel: Channel,
+  m: InboundMessage,
+): Promise<DomainEvent[]> {
+  return deps.store.transaction(async (tx) => {
+    const existing = await tx.messages.findByProviderId(channel.id, m.providerMessageId);
+    if (existing) return []; // STA-2: a re-delivery changes nothing
+    const contact = await tx.contacts.upsert({
+      workspaceId: channel.workspaceId,
+      waId: m.from,
+      name: m.profileName ?? null,
+      userId: m.userId ?? null,
+      at: m.at,
+    });
+    if (opensWindow(m.type)) {
+      const current = (await tx.windows.get(channel.id, contact.id)) ?? {
+        channelId: channel.id,
+        contactId: contact.id,
+        ...NO_WINDOW,
+      };
+      const next = recordInbound(current, m.at);
+      if (next !== current)
+        await tx.windows.put({ channelId: channel.id, contactId: contact.id, ...next });
+    }
+    const events: DomainEvent[] = [];
+    let conversation = await tx.conversations.findOpen(channel.id, contact.id);
+    if (!conversation) {
+      conversation = await tx.conversations.create({
+        workspaceId: channel.workspaceId,
+        channelId: channel.id,
+        contactId: contact.id,
+        at: m.at,
+      });
+      events.push(
+        event('conversation.created', channel.workspaceId, m.at, {
+          conversationId: conversation.id,
+          channelId: channel.id,
+          contactId: contact.id,
+        }),
+      );
+    } else {
+      await tx.conversations.touch(conversation.id, m.at);
+    }
+    const inserted = await tx.messages.insert({
+      workspaceId: channel.workspaceId,
+      channelId: channel.id,
+      contactId: contact.id,
+      conversationId: conversation.id,
+      direction: 'inbound',
+      type: m.type,
+      content: toJson({
+        content: m.content,
+        context: m.context,
+        referral: m.referral,
+        errors: m.errors,
+      }),
+      text: inboundText(m),
+      status: 'delivered',
+      reason: null,
+      reasonDetail: null,
+      providerMessageId: m.providerMessageId,
+      providerError: null,
+      idempotencyKey: null,
+      replyTo: m.context?.id ?? null,
+      createdAt: m.at,
+      dispatchedAt: null,
+      sentAt: null,
+      deliveredAt: m.at,
+      readAt: null,
+      failedAt: null,
+      needsReview: false,
+    });
+    if (!inserted.inserted) return [];
+    events.push(
+      event('message.received', channel.workspaceId, m.at, {
+        messageId: inserted.record.id,
+        conversationId: conversation.id,
+        channelId: channel.id,
+        contactId: contact.id,
+        from: m.from,
+        type: m.type,
+        text: inserted.record.text,
+      }),
+    );
+    return events;
+  });
+}
+
+async function receiveStatus(
+  deps: AppDeps,
+  channel: Channel,
+  s: StatusUpdate,
+  provider: ProviderKind,
+): Promise<DomainEvent[]> {
+  return deps.store.transaction(async (tx) => {
+    let message = await tx.messages.findByProviderId(channel.id, s.providerMessageId);
+    if (!message && s.callbackData) message = await claimUnknownOutcome(tx, channel, s);
+    if (!message) return []; // a message sent outside Parley
+    const stored = await tx.statusEvents.insert({
+      messageId: message.id,
+      status: s.status,
+      at: s.at,
+      providerCode: s.errors?.[0] ? String(s.errors[0].code) : null,
+      raw: toJson({ errors: s.errors, pricing: s.pricing, conversation: s.conversation }),
+      receivedAt: deps.clock.now(),
+    });
+    if (!stored.inserted) return []; // STA-2
+    const merged = mergeStatus(message.status, s.status);
+    const patch: Partial<MessageRecord> = { status: merged };
+    if (s.status === 'sent') patch.sentAt = s.at;
+    if (s.status === 'delivered') patch.deliveredAt = s.at;
+    if (s.status === 'read' || s.status === 'played') patch.readAt = message.readAt ?? s.at;
+    const events: DomainEvent[] = [];
+    if (merged === 'failed' && message.status !== 'failed') {
+      const first = s.errors?.[0];
+      const reason: ReasonCode =
+        s.reason ?? (first ? reasonForMetaCode(Number(first.code)) : 'provider_unavailable');
+      patch.reason = reason;
+      patch.reasonDetail = first?.details ?? first?.message ?? first?.title ?? null;
+      patch.providerError = toJson(first ?? null);
+      patch.failedAt = s.at;
+      if (reason === 'window_closed') {
+        // CSW-5: a late 131047/63016 closes the window only for a free-form message with no newer inbound.
+        const current = await tx.windows.get(channel.id, message.contactId);
+        if (current) {
+          const next = closeOnLateWindowFailure(current, {
+            freeForm: isFreeForm({ type: message.type }),
+            sentAt: message.dispatchedAt ?? message.createdAt,
+            failedAt: s.at,
+          });
+          if (next !== current) await tx.windows.put({ ...current, ...next });
+        }
+      }
+      events.push(
+        event('message.failed', message.workspaceId, s.at, {
+          messageId: message.id,
+          conversationId: message.conversationId,
+          reason,
+          providerCode: first ? String(first.code) : null,
+          provider,
+        }),
+      );
+    }
+    await tx.messages.update(message.id, patch, deps.clock.now());
+    events.push(
+      event('message.status', message.workspaceId, s.at, {
+        messageId: message.id,
+        conversationId: message.conversationId,
+        status: s.status,
+        current: merged,
+      }),
+    );
+    return events;
+  });
+}
+
+/**
+ * A send whose outcome was unknown (timeout, crash mid-dispatch) carried our message id as the
+ * provider's callback data; its first status tells us it really went out, and under which id.
+ */
+async function claimUnknownOutcome(
+  tx: Store,
+  channel: Channel,
+  s: StatusUpdate,
+): Promise<MessageRecord | null> {
+  const candidate = await tx.messages.get(s.callbackData ?? '');
+  if (!candidate || candidate.channelId !== channel.id || candidate.providerMessageId !== null)
+    return null;
+  return tx.messages.update(
+    candidate.id,
+    { providerMessageId: s.providerMessageId, needsReview: false, status: 'accepted' },
+    s.at,
+  );
+}
+
+async function receiveNotice(
+  deps: AppDeps,
+  channel: Channel,
+  n: OtherNotice,
+): Promise<DomainEvent[]> {
+  if (n.field === 'message_template_status_update') {
+    const value = n.value as {
+      event?: string;
+      message_template_name?: string;
+      message_template_language?: string;
+    };
+    if (value.message_template_name && value.message_template_language && value.event) {
+      const template = await deps.store.templates.find(
+        channel.workspaceId,
+        value.message_template_name,
+        value.message_template_language,
+        channel.id,
+      );
+      if (template) {
+        await deps.store.templates.upsert({ ...template, status: value.event, at: n.at });
+      }
+      return [
+        event('template.status', channel.workspaceId, n.at, {
+          channelId: channel.id,
+          name: value.message_template_name,
+          language: value.message_template_language,
+          status: value.event,
+        }),
+      ];
+    }
+  }
+  return [];
+}
+
+function event(
+  type: DomainEvent['type'],
+  workspaceId: string,
+  at: number,
+  data: Record<string, unknown>,
+): DomainEvent {
+  return { type, workspaceId, at, data };
+}
+
+/** A readable line for transcripts and previews. */
+export function inboundText(m: InboundMessage): string | null {
+  const c = (m.content ?? {}) as Record<string, unknown>;
+  switch (m.type) {
+    case 'text':
+      return typeof c.body === 'string' ? c.body : null;
+    case 'button':
+      return typeof c.text === 'string' ? c.text : null;
+    case 'interactive': {
+      const reply = (c.button_reply ?? c.list_reply) as { title?: string } | undefined;
+      return reply?.title ?? null;
+    }
+    case 'reaction':
+      return typeof c.emoji === 'string' ? c.emoji : null;
+    case 'location':
+      return typeof c.name === 'string'
+        ? c.name
+        : `📍 ${String(c.latitude)}, ${String(c.longitude)}`;
+    case 'system':
+      return typeof c.body === 'string' ? c.body : null;
+    default:
+      return typeof c.caption === 'string' ? c.caption : `[${m.type}]`;
+  }
+}
+
+function toJson(value: unknown): Json {
+  return JSON.parse(JSON.stringify(value ?? null)) as Json;
+}

@@ -1,0 +1,234 @@
+// Sending: validate → policy decision → persist with the idempotency key → queue. A refusal is a
+// stored outcome with a reason code, returned to the caller like any other message.
+import { createHash } from 'node:crypto';
+import { NO_WINDOW } from '../core/care-window.ts';
+import { refuse, type Decision, type Refusal } from '../core/decision.ts';
+import { decideSend } from '../core/eligibility.ts';
+import {
+  checkOutboundLimits,
+  isFreeForm,
+  summarise,
+  type OutboundContent,
+} from '../core/messages.ts';
+import type { Channel, Json, MessageRecord, Store } from '../ports/store.ts';
+import type { AppDeps } from './deps.ts';
+
+export const OUTBOUND_QUEUE = 'outbound';
+
+export interface SendInput {
+  readonly workspaceId: string;
+  readonly channelId: string;
+  /** The recipient's number, E.164 with or without `+`. */
+  readonly to: string;
+  readonly content: OutboundContent;
+  readonly idempotencyKey?: string;
+  /** Parley id of the message being answered (quote/reply). */
+  readonly replyTo?: string;
+}
+
+export type SendOutcome =
+  | {
+      readonly kind: 'queued' | 'refused';
+      readonly message: MessageRecord;
+      readonly replayed: boolean;
+    }
+  | {
+      readonly kind: 'invalid';
+      readonly code: 'invalid_request' | 'not_found' | 'idempotency_conflict';
+      readonly detail: string;
+    };
+
+/** Digits of an E.164 number, or null when it cannot be one. */
+export function normaliseWaId(input: string): string | null {
+  const digits = input.replace(/^\+/, '').replace(/[\s().-]/g, '');
+  return /^[1-9]\d{6,14}$/.test(digits) ? digits : null;
+}
+
+export function requestHash(input: SendInput): string {
+  const { workspaceId, channelId, to, content, replyTo } = input;
+  return createHash('sha256')
+    .update(JSON.stringify({ workspaceId, channelId, to, content, replyTo }))
+    .digest('hex');
+}
+
+export async function sendMessage(deps: AppDeps, input: SendInput): Promise<SendOutcome> {
+  const { store, clock } = deps;
+  const now = clock.now();
+  const channel = await store.channels.get(input.channelId);
+  if (!channel || channel.workspaceId !== input.workspaceId)
+    return {
+      kind: 'invalid',
+      code: 'not_found',
+      detail: `No channel ${input.channelId} in this workspace`,
+    };
+  const waId = normaliseWaId(input.to);
+  if (!waId)
+    return {
+      kind: 'invalid',
+      code: 'invalid_request',
+      detail: `"${input.to}" is not an E.164 phone number`,
+    };
+  const hash = requestHash(input);
+
+  if (input.idempotencyKey) {
+    const replay = await replayIdempotent(
+      store,
+      input.workspaceId,
+      input.idempotencyKey,
+      hash,
+      now,
+    );
+    if (replay) return replay;
+  }
+  const limits = checkOutboundLimits(input.content);
+  if (limits) return { kind: 'invalid', code: 'invalid_request', detail: limits.detail };
+
+  let replyTo: string | null = null;
+  if (input.replyTo) {
+    const quoted = await store.messages.get(input.replyTo);
+    if (!quoted || quoted.workspaceId !== input.workspaceId || !quoted.providerMessageId)
+      return {
+        kind: 'invalid',
+        code: 'invalid_request',
+        detail: `replyTo ${input.replyTo} is not a delivered message of this workspace`,
+      };
+    replyTo = quoted.providerMessageId;
+  }
+
+  const outcome = await store.transaction(async (tx) => {
+    // The same key may race in twice: re-check inside the transaction.
+    if (input.idempotencyKey) {
+      const replay = await replayIdempotent(tx, input.workspaceId, input.idempotencyKey, hash, now);
+      if (replay) return replay;
+    }
+    const contact = await tx.contacts.upsert({ workspaceId: input.workspaceId, waId, at: now });
+    const decision = await decide(
+      tx,
+      channel,
+      contact.id,
+      waId,
+      input.content,
+      now,
+      deps.policy.dispatchMarginMs,
+    );
+    let conversation = await tx.conversations.findOpen(channel.id, contact.id);
+    if (!conversation && decision.allowed) {
+      conversation = await tx.conversations.create({
+        workspaceId: input.workspaceId,
+        channelId: channel.id,
+        contactId: contact.id,
+        at: now,
+      });
+    } else if (conversation && decision.allowed) {
+      await tx.conversations.touch(conversation.id, now);
+    }
+    const refusal: Refusal | null = decision.allowed ? null : decision;
+    const inserted = await tx.messages.insert({
+      workspaceId: input.workspaceId,
+      channelId: channel.id,
+      contactId: contact.id,
+      conversationId: conversation?.id ?? null,
+      direction: 'outbound',
+      type: input.content.type,
+      content: contentJson(input.content),
+      text: summarise(input.content),
+      status: refusal ? 'refused' : 'pending',
+      reason: refusal?.reason ?? null,
+      reasonDetail: refusal?.detail ?? null,
+      providerMessageId: null,
+      providerError: null,
+      idempotencyKey: input.idempotencyKey ?? null,
+      replyTo,
+      createdAt: now,
+      dispatchedAt: null,
+      sentAt: null,
+      deliveredAt: null,
+      readAt: null,
+      failedAt: refusal ? now : null,
+      needsReview: false,
+    });
+    const message = inserted.record;
+    if (input.idempotencyKey) {
+      await tx.idempotency.put({
+        workspaceId: input.workspaceId,
+        key: input.idempotencyKey,
+        requestHash: hash,
+        messageId: message.id,
+        createdAt: now,
+        expiresAt: now + deps.policy.idempotencyTtlMs,
+      });
+    }
+    if (!refusal)
+      await tx.jobs.enqueue(
+        OUTBOUND_QUEUE,
+        { messageId: message.id, contactId: contact.id },
+        { id: message.id, key: channel.id, runAt: now },
+      );
+    return { kind: refusal ? 'refused' : 'queued', message, replayed: false } as const;
+  });
+  return outcome;
+}
+
+async function replayIdempotent(
+  store: Store,
+  workspaceId: string,
+  key: string,
+  hash: string,
+  now: number,
+): Promise<SendOutcome | null> {
+  const previous = await store.idempotency.get(workspaceId, key, now);
+  if (!previous) return null;
+  if (previous.requestHash !== hash)
+    return {
+      kind: 'invalid',
+      code: 'idempotency_conflict',
+      detail: `Idempotency-Key "${key}" was already used with a different request`,
+    };
+  const message = await store.messages.get(previous.messageId);
+  if (!message) return null;
+  return { kind: message.status === 'refused' ? 'refused' : 'queued', message, replayed: true };
+}
+
+/** The policy decision for one send, at request time (re-checked at dispatch: CSW-4). */
+export async function decide(
+  store: Store,
+  channel: Channel,
+  contactId: string,
+  waId: string,
+  content: OutboundContent,
+  now: number,
+  marginMs: number,
+): Promise<Decision> {
+  if (channel.environment !== 'production' && !channel.allowList.includes(waId))
+    return refuse(
+      'recipient_not_allowed',
+      `Channel "${channel.name}" is a ${channel.environment} channel and ${waId} is not on its allow-list`,
+    );
+  if (content.type === 'template') {
+    const t = content.template;
+    const template = await store.templates.find(
+      channel.workspaceId,
+      t.name,
+      t.language.code,
+      channel.id,
+    );
+    if (template && template.status !== 'APPROVED') {
+      const reason =
+        template.status === 'PAUSED'
+          ? 'template_paused'
+          : template.status === 'DISABLED'
+            ? 'template_disabled'
+            : 'template_not_approved';
+      return refuse(
+        reason,
+        `Template ${t.name} (${t.language.code}) is ${template.status}, not APPROVED`,
+      );
+    }
+  }
+  const window = (await store.windows.get(channel.id, contactId)) ?? NO_WINDOW;
+  return decideSend(window, isFreeForm(content), now, marginMs);
+}
+
+function contentJson(content: OutboundContent): Json {
+  return JSON.parse(JSON.stringify(content)) as Json;
+}

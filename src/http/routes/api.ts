@@ -1,0 +1,387 @@
+// The /v1 API: every route is scoped to the workspace of the caller's API key.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { OutboundContent } from '../../core/messages.ts';
+import type { JsonObject } from '../../ports/store.ts';
+import {
+  AdminError,
+  connectionView,
+  createApiKey,
+  createChannel,
+  createConnection,
+  getChannel,
+  getConnection,
+  updateConnection,
+} from '../../app/admin.ts';
+import {
+  NotFound,
+  getContact,
+  getConversation,
+  getEligibility,
+  getMessage,
+  getTranscript,
+  listConversations,
+} from '../../app/queries.ts';
+import { sendMessage } from '../../app/send-message.ts';
+import { ApiProblem, problem, sendProblem } from '../problem.ts';
+import {
+  contactsQuery,
+  conversationsQuery,
+  createApiKeyBody,
+  createChannelBody,
+  createConnectionBody,
+  eligibilityQuery,
+  idParams,
+  idempotencyHeader,
+  pagingQuery,
+  sendMessageBody,
+  updateChannelBody,
+  updateConnectionBody,
+  updateConversationBody,
+} from '../schemas.ts';
+import type { HttpOptions } from '../server.ts';
+import {
+  apiKeyView,
+  channelView,
+  contactView,
+  conversationView,
+  iso,
+  messageView,
+  statusView,
+  windowView,
+} from '../views.ts';
+
+/** Turns the app layer's typed errors into problems (the mapping itself lives in problem.ts). */
+async function guard<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof AdminError) throw new ApiProblem(error.code, error.message);
+    if (error instanceof NotFound) throw new ApiProblem('not_found', error.message);
+    throw error;
+  }
+}
+
+export function registerApiRoutes(app: FastifyInstance, options: HttpOptions): void {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const deps = options.deps;
+
+  // Messages
+  api.post(
+    '/messages',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'Send a message (policy-checked, queued, idempotent)',
+        body: sendMessageBody,
+        headers: idempotencyHeader,
+      },
+    },
+    async (request, reply) => {
+      const { channelId, to, replyTo, ...content } = request.body;
+      const outcome = await sendMessage(deps, {
+        workspaceId: request.workspaceId,
+        channelId,
+        to,
+        replyTo,
+        content: content as OutboundContent,
+        idempotencyKey: request.headers['idempotency-key'],
+      });
+      if (outcome.kind === 'invalid') throw new ApiProblem(outcome.code, outcome.detail);
+      if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
+      if (outcome.kind === 'refused') {
+        const m = outcome.message;
+        return sendProblem(
+          reply,
+          problem(m.reason ?? 'invalid_request', m.reasonDetail ?? 'refused', {
+            messageId: m.id,
+            message: messageView(m),
+          }),
+        );
+      }
+      options.onMessageQueued();
+      return reply.status(outcome.replayed ? 200 : 202).send(messageView(outcome.message));
+    },
+  );
+
+  api.get(
+    '/messages/:id',
+    {
+      schema: {
+        tags: ['messages'],
+        summary: 'A message with its full status history',
+        params: idParams,
+      },
+    },
+    async (request) =>
+      guard(async () => {
+        const { message, statuses } = await getMessage(
+          deps,
+          request.workspaceId,
+          request.params.id,
+        );
+        return { ...messageView(message), statuses: statuses.map(statusView) };
+      }),
+  );
+
+  // Conversations
+  api.get(
+    '/conversations',
+    {
+      schema: {
+        tags: ['conversations'],
+        summary: 'List conversations, newest activity first',
+        querystring: conversationsQuery,
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const page = await listConversations(deps, {
+        workspaceId: request.workspaceId,
+        channelId: q.channel,
+        contactId: q.contact,
+        state: q.state,
+        ...(q.assignee !== undefined
+          ? { assigneeId: q.assignee === 'none' ? null : q.assignee }
+          : {}),
+        limit: q.limit,
+        cursor: q.cursor,
+      });
+      return {
+        items: page.items.map((s) => ({
+          ...conversationView(s.conversation),
+          contact: s.contact ? contactView(s.contact) : null,
+          window: windowView(s.window),
+        })),
+        nextCursor: page.nextCursor,
+      };
+    },
+  );
+
+  api.get(
+    '/conversations/:id',
+    { schema: { tags: ['conversations'], params: idParams } },
+    async (request) =>
+      guard(async () => {
+        const s = await getConversation(deps, request.workspaceId, request.params.id);
+        return {
+          ...conversationView(s.conversation),
+          contact: s.contact ? contactView(s.contact) : null,
+          window: windowView(s.window),
+        };
+      }),
+  );
+
+  api.patch(
+    '/conversations/:id',
+    {
+      schema: {
+        tags: ['conversations'],
+        summary: 'Assign, close or reopen',
+        params: idParams,
+        body: updateConversationBody,
+      },
+    },
+    async (request) =>
+      guard(async () => {
+        await getConversation(deps, request.workspaceId, request.params.id);
+        const b = request.body;
+        const updated = await deps.store.conversations.update(request.params.id, {
+          ...(b.state
+            ? { state: b.state, closedAt: b.state === 'closed' ? deps.clock.now() : null }
+            : {}),
+          ...(b.assigneeId !== undefined ? { assigneeId: b.assigneeId } : {}),
+        });
+        if (!updated) throw new NotFound(`No conversation ${request.params.id}`);
+        return conversationView(updated);
+      }),
+  );
+
+  api.get(
+    '/conversations/:id/messages',
+    {
+      schema: {
+        tags: ['conversations'],
+        summary: 'The transcript, oldest first',
+        params: idParams,
+        querystring: pagingQuery,
+      },
+    },
+    async (request) =>
+      guard(async () => {
+        const page = await getTranscript(deps, request.workspaceId, request.params.id, {
+          limit: request.query.limit,
+          cursor: request.query.cursor,
+        });
+        return { items: page.items.map(messageView), nextCursor: page.nextCursor };
+      }),
+  );
+
+  // Contacts
+  api.get(
+    '/contacts',
+    { schema: { tags: ['contacts'], querystring: contactsQuery } },
+    async (request) => {
+      const page = await deps.store.contacts.list({
+        workspaceId: request.workspaceId,
+        limit: request.query.limit,
+        cursor: request.query.cursor,
+        search: request.query.search,
+      });
+      return { items: page.items.map(contactView), nextCursor: page.nextCursor };
+    },
+  );
+
+  api.get('/contacts/:id', { schema: { tags: ['contacts'], params: idParams } }, async (request) =>
+    guard(async () => contactView(await getContact(deps, request.workspaceId, request.params.id))),
+  );
+
+  api.get(
+    '/contacts/:id/eligibility',
+    {
+      schema: {
+        tags: ['contacts'],
+        summary: 'May free-form be sent now, and until when; templates allowed',
+        params: idParams,
+        querystring: eligibilityQuery,
+      },
+    },
+    async (request) =>
+      guard(async () => {
+        const e = await getEligibility(
+          deps,
+          request.workspaceId,
+          request.params.id,
+          request.query.channel,
+        );
+        return {
+          contactId: e.contact.id,
+          channelId: e.channel.id,
+          lastInboundAt: iso(e.lastInboundAt),
+          window: windowView(e),
+          allowed: { freeForm: e.freeFormAllowed, template: e.templatesAllowed },
+        };
+      }),
+  );
+
+  // Connections
+  api.get('/connections', { schema: { tags: ['connections'] } }, async (request) => ({
+    items: (await deps.store.connections.list(request.workspaceId)).map((c) =>
+      connectionView(deps, c),
+    ),
+  }));
+  api.post(
+    '/connections',
+    {
+      schema: {
+        tags: ['connections'],
+        summary: 'Add provider credentials (secrets are write-only)',
+        body: createConnectionBody,
+      },
+    },
+    async (request, reply) =>
+      guard(async () => {
+        const b = request.body;
+        const c = await createConnection(deps, {
+          workspaceId: request.workspaceId,
+          provider: b.provider,
+          name: b.name,
+          config: (b.config ?? {}) as JsonObject,
+          secrets: b.secrets,
+        });
+        return reply.status(201).send(connectionView(deps, c));
+      }),
+  );
+  api.get(
+    '/connections/:id',
+    { schema: { tags: ['connections'], params: idParams } },
+    async (request) =>
+      guard(async () =>
+        connectionView(deps, await getConnection(deps, request.workspaceId, request.params.id)),
+      ),
+  );
+  api.patch(
+    '/connections/:id',
+    { schema: { tags: ['connections'], params: idParams, body: updateConnectionBody } },
+    async (request) =>
+      guard(async () => {
+        const b = request.body;
+        const c = await updateConnection(deps, request.workspaceId, request.params.id, {
+          name: b.name,
+          config: b.config as JsonObject | undefined,
+          secrets: b.secrets,
+        });
+        return connectionView(deps, c);
+      }),
+  );
+
+  // Channels
+  api.get('/channels', { schema: { tags: ['channels'] } }, async (request) => ({
+    items: (await deps.store.channels.list(request.workspaceId)).map(channelView),
+  }));
+  api.post(
+    '/channels',
+    { schema: { tags: ['channels'], summary: 'Add a business number', body: createChannelBody } },
+    async (request, reply) =>
+      guard(async () =>
+        reply
+          .status(201)
+          .send(
+            channelView(
+              await createChannel(deps, { workspaceId: request.workspaceId, ...request.body }),
+            ),
+          ),
+      ),
+  );
+  api.get('/channels/:id', { schema: { tags: ['channels'], params: idParams } }, async (request) =>
+    guard(async () => channelView(await getChannel(deps, request.workspaceId, request.params.id))),
+  );
+  api.patch(
+    '/channels/:id',
+    { schema: { tags: ['channels'], params: idParams, body: updateChannelBody } },
+    async (request) =>
+      guard(async () => {
+        await getChannel(deps, request.workspaceId, request.params.id);
+        const b = request.body;
+        const updated = await deps.store.channels.update(request.params.id, {
+          ...b,
+          ...(b.allowList ? { allowList: b.allowList.map((n) => n.replace(/^\+/, '')) } : {}),
+        });
+        if (!updated) throw new NotFound(`No channel ${request.params.id}`);
+        return channelView(updated);
+      }),
+  );
+
+  // API keys
+  api.get('/api-keys', { schema: { tags: ['api-keys'] } }, async (request) => ({
+    items: (await deps.store.apiKeys.list(request.workspaceId)).map(apiKeyView),
+  }));
+  api.post(
+    '/api-keys',
+    {
+      schema: {
+        tags: ['api-keys'],
+        summary: 'Create a key; the key is shown only in this response',
+        body: createApiKeyBody,
+      },
+    },
+    async (request, reply) => {
+      const { key, record } = await createApiKey(deps, request.workspaceId, request.body.name);
+      return reply.status(201).send({ ...apiKeyView(record), key });
+    },
+  );
+  api.delete(
+    '/api-keys/:id',
+    { schema: { tags: ['api-keys'], params: idParams } },
+    async (request, reply) => {
+      const revoked = await deps.store.apiKeys.revoke(
+        request.workspaceId,
+        request.params.id,
+        deps.clock.now(),
+      );
+      if (!revoked)
+        throw new ApiProblem('not_found', `No API key ${request.params.id} in this workspace`);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,78 @@
+// Provider ingress: the raw bytes are kept for signature checks; a webhook is acknowledged only
+// after it is stored durably. Unknown connection → 404; bad signature → 401; unknown number → 200.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { answerChallenge, ingestWebhook } from '../../app/receive-webhook.ts';
+import type { RawWebhook } from '../../ports/provider.ts';
+import { problem, sendProblem } from '../problem.ts';
+import type { HttpOptions } from '../server.ts';
+import type { Metrics } from '../metrics.ts';
+
+const INGRESSES = ['meta', '360dialog', 'cloud'] as const;
+const params = z.object({ connectionId: z.string().min(1).max(100) });
+
+export function registerWebhookRoutes(
+  typed: FastifyInstance,
+  options: HttpOptions,
+  metrics: Metrics,
+): void {
+  // Signatures are computed over the exact bytes: no JSON parsing before verification.
+  typed.removeAllContentTypeParsers();
+  typed.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) =>
+    done(null, body),
+  );
+  const routes = typed.withTypeProvider<ZodTypeProvider>();
+
+  for (const ingress of INGRESSES) {
+    if (ingress !== '360dialog') {
+      routes.get(
+        `/webhooks/${ingress}/:connectionId`,
+        { schema: { params, hide: true } },
+        async (request, reply) => {
+          const result = await answerChallenge(options.deps, {
+            connectionId: request.params.connectionId,
+            ingress,
+            query: request.query as Record<string, string | undefined>,
+          });
+          if (result.kind === 'rejected')
+            return sendProblem(reply, problem(result.code, result.detail));
+          return reply.type('text/plain').send(result.body);
+        },
+      );
+    }
+    routes.post(
+      `/webhooks/${ingress}/:connectionId`,
+      { schema: { params, hide: true } },
+      async (request, reply) =>
+        receive(request, reply, ingress, request.params.connectionId, options, metrics),
+    );
+  }
+}
+
+async function receive(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  ingress: string,
+  connectionId: string,
+  options: HttpOptions,
+  metrics: Metrics,
+): Promise<FastifyReply> {
+  const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const raw: RawWebhook = {
+    method: request.method,
+    url: `${options.deps.publicUrl}${request.url}`,
+    headers: request.headers as Record<string, string | undefined>,
+    query: request.query as Record<string, string | undefined>,
+    body,
+  };
+  const result = await ingestWebhook(options.deps, { connectionId, ingress, raw });
+  if (result.kind === 'rejected') {
+    metrics.webhooks.inc({ provider: ingress, outcome: String(result.status) });
+    return sendProblem(reply, problem(result.code, result.detail));
+  }
+  metrics.webhooks.inc({ provider: ingress, outcome: 'stored' });
+  // Processing starts after the acknowledgement is on its way.
+  setImmediate(() => options.onWebhookStored(result.webhook, result.events));
+  return reply.status(200).send({ received: true, id: result.webhook.id });
+}

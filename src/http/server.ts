@@ -1,0 +1,135 @@
+// The thin HTTP layer: Fastify with zod schemas. Routes parse, call app/, and map the result.
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { InboundEvent } from '../core/inbound.ts';
+import type { WebhookRecord } from '../ports/store.ts';
+import type { AppDeps } from '../app/deps.ts';
+import { hashApiKey } from '../app/api-keys.ts';
+import { ApiProblem, installProblemHandlers } from './problem.ts';
+import { registerApiRoutes } from './routes/api.ts';
+import { registerWebhookRoutes } from './routes/webhooks.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+
+export interface HttpOptions {
+  readonly deps: AppDeps;
+  readonly bodyLimit: number;
+  readonly logger?: FastifyBaseLogger;
+  /** A webhook was stored: hand it to processing (after the response is sent). */
+  readonly onWebhookStored: (webhook: WebhookRecord, events: InboundEvent[]) => void;
+  /** A message was queued: wake the dispatcher. */
+  readonly onMessageQueued: () => void;
+  /** Readiness beyond the database (e.g. workers started). */
+  readonly ready?: () => boolean;
+  readonly version: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    workspaceId: string;
+  }
+}
+
+export async function buildHttpServer(options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit,
+    disableRequestLogging: true,
+    trustProxy: true,
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandlers(app);
+  const metrics = createMetrics(options.deps);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Parley API',
+        version: options.version,
+        description:
+          'Customer care and notifications on the WhatsApp Business API. Errors are RFC 9457 problem+json with a stable `code`.',
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A workspace API key' },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  registerOperationalRoutes(app, options, metrics);
+  await app.register(async (webhooks) => registerWebhookRoutes(webhooks, options, metrics));
+  await app.register(
+    async (v1) => {
+      v1.decorateRequest('workspaceId', '');
+      v1.addHook('onRequest', authenticate(options.deps));
+      registerApiRoutes(v1, options);
+    },
+    { prefix: '/v1' },
+  );
+  app.get('/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  return app;
+}
+
+function registerOperationalRoutes(
+  app: FastifyInstance,
+  options: HttpOptions,
+  metrics: Metrics,
+): void {
+  app.get('/healthz', { schema: { hide: true } }, () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await options.deps.store.ping();
+    } catch (error) {
+      throw new ApiProblem('not_ready', `database unreachable: ${(error as Error).message}`);
+    }
+    if (options.ready && !options.ready()) return reply.status(503).send({ status: 'starting' });
+    return { status: 'ready' };
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+}
+
+/** Bearer API keys, looked up by hash; a short cache keeps the hot path off the database. */
+function authenticate(deps: AppDeps) {
+  const cache = new Map<string, { workspaceId: string; until: number }>();
+  return async (request: FastifyRequest) => {
+    if (request.url.startsWith('/v1/openapi.json')) return;
+    const header = request.headers.authorization;
+    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    if (!match?.[1])
+      throw new ApiProblem(
+        'unauthenticated',
+        'Send a workspace API key as "Authorization: Bearer <key>"',
+      );
+    const hash = hashApiKey(match[1]);
+    const now = Date.now();
+    const cached = cache.get(hash);
+    if (cached && cached.until > now) {
+      request.workspaceId = cached.workspaceId;
+      return;
+    }
+    const key = await deps.store.apiKeys.findByHash(hash);
+    if (!key || key.revokedAt !== null)
+      throw new ApiProblem('unauthenticated', 'The API key is not valid (unknown or revoked)');
+    if (cache.size > 10_000) cache.clear();
+    cache.set(hash, { workspaceId: key.workspaceId, until: now + 30_000 });
+    request.workspaceId = key.workspaceId;
+  };
+}

@@ -1,0 +1,227 @@
+// The outbound dispatcher: claims queued messages and hands them to providers, each channel paced
+// by its token bucket (LIM-1) and each (channel, contact) pair by the pair bucket (LIM-2).
+// Jobs wait in per-channel lanes while they hold a lease; stop() drains in-flight sends and
+// returns waiting jobs to the queue.
+import {
+  channelBucket,
+  fullBucket,
+  PAIR_RULE,
+  takeTokens,
+  type BucketRule,
+  type BucketState,
+} from '../core/rate-limit.ts';
+import type { Job } from '../ports/job-queue.ts';
+import { deliverOutbound, type OutboundJob } from '../app/deliver-outbound.ts';
+import type { AppDeps } from '../app/deps.ts';
+import { OUTBOUND_QUEUE } from '../app/send-message.ts';
+
+export interface DispatcherOptions {
+  readonly worker: string;
+  /** Jobs held in lanes at most (bounds memory and leases). */
+  readonly maxHeld?: number;
+  readonly maxInFlight?: number;
+  readonly leaseMs?: number;
+  /** Longest sleep when the queue looks empty (other nodes may enqueue). */
+  readonly idleMs?: number;
+}
+
+interface Lane {
+  rule: BucketRule;
+  bucket: BucketState;
+  pausedUntil: number;
+  jobs: Job<OutboundJob>[];
+}
+
+export class OutboundDispatcher {
+  readonly #deps: AppDeps;
+  readonly #worker: string;
+  readonly #maxHeld: number;
+  readonly #maxInFlight: number;
+  readonly #leaseMs: number;
+  readonly #idleMs: number;
+  readonly #lanes = new Map<string, Lane>();
+  readonly #pairs = new Map<string, BucketState>();
+  readonly #inFlight = new Set<Promise<void>>();
+  #held = 0;
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+
+  constructor(deps: AppDeps, options: DispatcherOptions) {
+    this.#deps = deps;
+    this.#worker = options.worker;
+    this.#maxHeld = options.maxHeld ?? 5_000;
+    this.#maxInFlight = options.maxInFlight ?? 256;
+    this.#leaseMs = options.leaseMs ?? 5 * 60_000;
+    this.#idleMs = options.idleMs ?? 1_000;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** New work was queued: stop sleeping. */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /** Graceful stop: no new claims, in-flight sends finish, waiting jobs go back to the queue. */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.wake();
+    await this.#loop;
+    await Promise.all(this.#inFlight);
+    const now = this.#deps.clock.now();
+    for (const lane of this.#lanes.values()) {
+      for (const job of lane.jobs.splice(0)) await this.#deps.store.jobs.release(job.id, now);
+    }
+    this.#held = 0;
+  }
+
+  /**
+   * One pass: claims due jobs and dispatches every one its buckets allow now, awaiting the sends.
+   * Returns how many were handed to providers. Tests drive the dispatcher with this and a manual clock.
+   */
+  async runOnce(): Promise<number> {
+    await this.#claim();
+    const started = this.#dispatchAllowed();
+    await Promise.all(this.#inFlight);
+    return started.count;
+  }
+
+  get held(): number {
+    return this.#held;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.#claim();
+        const { nextAt } = this.#dispatchAllowed();
+        const now = this.#deps.clock.now();
+        const queued =
+          this.#held > 0
+            ? nextAt
+            : ((await this.#deps.store.jobs.nextRunAt(OUTBOUND_QUEUE)) ?? Infinity);
+        const delay = Math.max(
+          0,
+          Math.min(this.#idleMs, (Number.isFinite(queued) ? queued : Infinity) - now),
+        );
+        if (delay > 0 || this.#inFlight.size >= this.#maxInFlight) await this.#sleep(delay || 5);
+      } catch (error) {
+        this.#deps.log.error({ err: error }, 'outbound dispatcher pass failed');
+        await this.#sleep(this.#idleMs);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.#timer) clearTimeout(this.#timer);
+        this.#timer = null;
+        this.#wake = null;
+        resolve();
+      };
+      this.#wake = done;
+      this.#timer = setTimeout(done, ms);
+    });
+  }
+
+  async #claim(): Promise<void> {
+    const room = this.#maxHeld - this.#held;
+    if (room <= 0) return;
+    const jobs = await this.#deps.store.jobs.claim<OutboundJob>(OUTBOUND_QUEUE, {
+      now: this.#deps.clock.now(),
+      limit: Math.min(room, 1_000),
+      leaseMs: this.#leaseMs,
+      worker: this.#worker,
+    });
+    for (const job of jobs) {
+      const lane = await this.#lane(job.key);
+      lane.jobs.push(job);
+      this.#held++;
+    }
+  }
+
+  async #lane(channelId: string): Promise<Lane> {
+    let lane = this.#lanes.get(channelId);
+    if (!lane) {
+      const channel = await this.#deps.store.channels.get(channelId);
+      const rule = channelBucket(channel?.throughputMps ?? 80);
+      lane = { rule, bucket: fullBucket(rule, this.#deps.clock.now()), pausedUntil: 0, jobs: [] };
+      this.#lanes.set(channelId, lane);
+    }
+    return lane;
+  }
+
+  /** Hands out every job whose channel and pair buckets have a token now. */
+  #dispatchAllowed(): { count: number; nextAt: number } {
+    const now = this.#deps.clock.now();
+    let count = 0;
+    let nextAt = Infinity;
+    for (const [channelId, lane] of this.#lanes) {
+      if (lane.pausedUntil > now) {
+        if (lane.jobs.length > 0) nextAt = Math.min(nextAt, lane.pausedUntil);
+        continue;
+      }
+      while (lane.jobs.length > 0 && this.#inFlight.size < this.#maxInFlight) {
+        const taken = takeTokens(lane.bucket, lane.rule, now);
+        lane.bucket = taken.state;
+        if (!taken.ok) {
+          nextAt = Math.min(nextAt, taken.retryAt);
+          break;
+        }
+        const job = lane.jobs.shift() as Job<OutboundJob>;
+        this.#held--;
+        const pairKey = `${channelId}:${job.payload.contactId}`;
+        const pair = takeTokens(
+          this.#pairs.get(pairKey) ?? fullBucket(PAIR_RULE, now),
+          PAIR_RULE,
+          now,
+        );
+        this.#pairs.set(pairKey, pair.state);
+        if (!pair.ok) {
+          // LIM-2: this contact has had its burst; other contacts on the channel go on.
+          lane.bucket = { tokens: lane.bucket.tokens + 1, updatedAt: lane.bucket.updatedAt };
+          this.#track(this.#deps.store.jobs.release(job.id, pair.retryAt));
+          continue;
+        }
+        count++;
+        this.#track(this.#deliver(job, lane));
+      }
+    }
+    this.#forgetIdlePairs(now);
+    return { count, nextAt };
+  }
+
+  async #deliver(job: Job<OutboundJob>, lane: Lane): Promise<void> {
+    try {
+      const result = await deliverOutbound(this.#deps, job);
+      if (result.kind === 'retry' && result.paceChannelUntil !== undefined)
+        lane.pausedUntil = result.paceChannelUntil;
+    } catch (error) {
+      // The lease expires and the job is claimed again; deliverOutbound then sees dispatchedAt.
+      this.#deps.log.error({ err: error, jobId: job.id }, 'outbound delivery failed unexpectedly');
+    }
+  }
+
+  #track(work: Promise<void>): void {
+    const tracked = work.finally(() => {
+      this.#inFlight.delete(tracked);
+      this.wake();
+    });
+    this.#inFlight.add(tracked);
+  }
+
+  /** Pair buckets refill to full after 45 × 6 s; older ones carry no information. */
+  #forgetIdlePairs(now: number): void {
+    if (this.#pairs.size < 10_000) return;
+    const fullAfter = (PAIR_RULE.capacity / PAIR_RULE.ratePerSecond) * 1_000;
+    for (const [key, state] of this.#pairs)
+      if (now - state.updatedAt > fullAfter) this.#pairs.delete(key);
+  }
+}
