@@ -1,4 +1,5 @@
 // The customer service window (WHATSAPP_RULES.md §2, CSW-1..5): per (business number, contact).
+import type { InboundEvent } from './inbound.ts';
 import { DAY, MINUTE } from './time.ts';
 
 export const WINDOW_LENGTH = DAY;
@@ -22,6 +23,10 @@ export const WINDOW_OPENING_TYPES = [
   'call',
 ] as const;
 
+/**
+ * CSW-1: whether a user's inbound message of this type opens or restarts the window.
+ * @see https://developers.facebook.com/docs/whatsapp/pricing#customer-service-windows
+ */
 export function opensWindow(inboundType: string): boolean {
   return (WINDOW_OPENING_TYPES as readonly string[]).includes(inboundType);
 }
@@ -43,6 +48,18 @@ export function recordInbound(state: CareWindowState, at: number): CareWindowSta
     lastInboundAt: at,
     closedAt: state.closedAt !== null && state.closedAt > at ? state.closedAt : null,
   };
+}
+
+/**
+ * CSW-1/CSW-2: folds one normalised webhook event into the window. Only a user message of an
+ * opening type counts; `system` notices, `unsupported` stubs, status updates (which report the
+ * business's own messages, templates included) and other notices leave it as it was.
+ * @see https://developers.facebook.com/docs/whatsapp/pricing#customer-service-windows
+ */
+export function windowAfterEvent(state: CareWindowState, event: InboundEvent): CareWindowState {
+  return event.kind === 'message' && opensWindow(event.type)
+    ? recordInbound(state, event.at)
+    : state;
 }
 
 /** CSW-2: the instant the window closes (half-open: open at t, closed at t + 24 h), or null if never opened. */
@@ -69,7 +86,10 @@ export function mayDispatchFreeForm(
 
 /**
  * CSW-5: a late window-closed failure closes the window only if the failed message was
- * free-form and no inbound message is newer than its send time.
+ * free-form and no inbound message is newer than its send time. Of several such failures the
+ * latest send time is kept: it is the strongest proof, since only a user message newer than it
+ * may reopen the window (an older one that arrives late must not).
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
  */
 export function closeOnLateWindowFailure(
   state: CareWindowState,
@@ -77,6 +97,6 @@ export function closeOnLateWindowFailure(
 ): CareWindowState {
   if (!failed.freeForm) return state;
   if (state.lastInboundAt !== null && state.lastInboundAt > failed.sentAt) return state;
-  if (state.closedAt !== null && state.closedAt <= failed.failedAt) return state;
+  if (state.closedAt !== null && state.closedAt >= failed.sentAt) return state;
   return { ...state, closedAt: failed.sentAt };
 }

@@ -3,9 +3,11 @@ import {
   isWindowOpen,
   windowClosesAt,
   DEFAULT_DISPATCH_MARGIN,
+  WINDOW_LENGTH,
   type CareWindowState,
 } from './care-window.ts';
 import { ALLOW, refuse, type Decision } from './decision.ts';
+import { SECOND } from './time.ts';
 
 export interface Eligibility {
   readonly windowOpen: boolean;
@@ -35,7 +37,10 @@ export function eligibility(
   };
 }
 
-/** CSW-3/CSW-4: the decision for one message kind, at request time or at dispatch time. */
+/**
+ * CSW-3/CSW-4: the decision for one message kind, at request time or at dispatch time.
+ * @see https://developers.facebook.com/docs/whatsapp/pricing#customer-service-windows
+ */
 export function decideSend(
   state: CareWindowState,
   freeForm: boolean,
@@ -45,13 +50,24 @@ export function decideSend(
   if (!freeForm) return ALLOW;
   const e = eligibility(state, now, margin);
   if (e.freeFormAllowed) return ALLOW;
-  if (e.windowClosesAt === null)
+  if (e.windowClosesAt === null || state.lastInboundAt === null)
     return refuse(
       'window_closed',
       'The contact has never written to this number: only a template can start the conversation.',
     );
+  const at = new Date(e.windowClosesAt).toISOString();
+  // Still open but inside the margin: the message could not reach the provider in time (CSW-4).
+  if (e.windowOpen)
+    return refuse(
+      'window_closed',
+      `The customer service window closes at ${at}, within the ${margin / SECOND} s dispatch margin: send a template.`,
+    );
+  const why =
+    e.windowClosesAt === state.lastInboundAt + WINDOW_LENGTH
+      ? '24 h after the contact last wrote'
+      : 'WhatsApp reported it closed for a message sent then';
   return refuse(
     'window_closed',
-    `The customer service window closed at ${new Date(e.windowClosesAt).toISOString()} (24 h after the contact last wrote): send a template.`,
+    `The customer service window closed at ${at} (${why}): send a template.`,
   );
 }

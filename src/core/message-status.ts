@@ -23,30 +23,35 @@ export const PROVIDER_STATUSES = [
 ] as const;
 export type ProviderStatus = (typeof PROVIDER_STATUSES)[number];
 
+// `failed` ranks between `sent` and `delivered`: it overrides accepted and sent, while a
+// `delivered`, `read` or `played` report wins over it whichever of the two arrives first.
 const RANK: Readonly<Record<MessageStatus, number>> = {
   pending: 0,
   accepted: 1,
   sent: 2,
-  delivered: 3,
-  read: 4,
-  played: 5,
-  failed: -1,
+  failed: 3,
+  delivered: 4,
+  read: 5,
+  played: 6,
   refused: -1,
 };
 
 /**
- * STA-1: the current status only moves forward; `failed` overrides only pending, `accepted` and `sent`.
+ * STA-1: the current status only moves forward; `failed` overrides only pending, `accepted` and
+ * `sent`. Webhooks arrive duplicated and out of order, so the result of merging a set of events
+ * never depends on their arrival order, and merging one twice changes nothing (STA-2).
  * A refused message (never handed to the provider) keeps its outcome.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components#statuses-object
  */
 export function mergeStatus(current: MessageStatus, incoming: ProviderStatus): MessageStatus {
   if (current === 'refused') return current;
-  if (incoming === 'failed')
-    return RANK[current] <= RANK.sent && current !== 'failed' ? 'failed' : current;
-  if (current === 'failed') return current;
   return RANK[incoming] > RANK[current] ? incoming : current;
 }
 
-/** STA-1: Twilio's vocabulary folded into the Cloud API's. */
+/**
+ * STA-1: Twilio's vocabulary folded into the Cloud API's.
+ * @see https://www.twilio.com/docs/messaging/api/message-resource#message-status-values
+ */
 export function normaliseTwilioStatus(value: string): ProviderStatus | undefined {
   switch (value) {
     case 'queued':

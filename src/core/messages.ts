@@ -123,15 +123,19 @@ export const LIMITS = {
 } as const;
 
 function tooLong(what: string, value: string | undefined, max: number): Refusal | null {
-  return value !== undefined && [...value].length > max
-    ? refuse(
-        'invalid_request',
-        `${what} is ${[...value].length} characters; WhatsApp allows at most ${max}`,
-      )
+  if (value === undefined) return null;
+  // WhatsApp counts Unicode code points: an emoji is one character, not two UTF-16 units.
+  const length = Array.from(value).length;
+  return length > max
+    ? refuse('invalid_request', `${what} is ${length} characters; WhatsApp allows at most ${max}`)
     : null;
 }
 
-/** LIM-6: checks one outbound message against WhatsApp's limits; null when it may go. */
+/**
+ * LIM-6: checks one outbound message against WhatsApp's limits; null when it may go.
+ * Lengths count Unicode code points, so an emoji counts once.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/messages/interactive-reply-buttons-messages
+ */
 export function checkOutboundLimits(content: OutboundContent): Refusal | null {
   switch (content.type) {
     case 'text':
@@ -246,6 +250,58 @@ function checkInteractive(i: InteractiveBody): Refusal | null {
     }
   }
   return null;
+}
+
+const KB = 1024;
+// Meta writes "5 MB"; reading it as MiB is the more permissive choice, so Parley never refuses
+// locally a file WhatsApp would take (an oversized one still fails there with 131053).
+const MB = 1024 * KB;
+
+/** LIM-6: the MIME types WhatsApp takes per media type (null: any) and the largest file. */
+export const MEDIA_FILE_RULES: Readonly<
+  Record<MediaType, { readonly mimeTypes: readonly string[] | null; readonly maxBytes: number }>
+> = {
+  image: { mimeTypes: ['image/jpeg', 'image/png'], maxBytes: 5 * MB },
+  audio: {
+    mimeTypes: ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'],
+    maxBytes: 16 * MB,
+  },
+  video: { mimeTypes: ['video/mp4', 'video/3gpp'], maxBytes: 16 * MB },
+  document: { mimeTypes: null, maxBytes: 100 * MB },
+  sticker: { mimeTypes: ['image/webp'], maxBytes: 100 * KB },
+};
+/** LIM-6: an animated sticker may be larger than a static one. */
+export const ANIMATED_STICKER_MAX_BYTES = 500 * KB;
+
+/**
+ * LIM-6: checks a media file before it is uploaded or sent by link; null when WhatsApp takes it.
+ * `mimeType` may carry parameters (`audio/ogg; codecs=opus`): ogg audio must be Opus.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types
+ */
+export function checkMediaFile(
+  type: MediaType,
+  file: { readonly mimeType: string; readonly bytes: number; readonly animated?: boolean },
+): Refusal | null {
+  const rule = MEDIA_FILE_RULES[type];
+  const [base = '', ...params] = file.mimeType
+    .toLowerCase()
+    .split(';')
+    .map((p) => p.trim());
+  if (rule.mimeTypes !== null && !rule.mimeTypes.includes(base))
+    return refuse(
+      'invalid_request',
+      `${type} files must be ${rule.mimeTypes.join(', ')}; got ${file.mimeType}`,
+    );
+  const codecs = params.find((p) => p.startsWith('codecs='));
+  if (base === 'audio/ogg' && codecs !== undefined && !/opus/.test(codecs))
+    return refuse('invalid_request', `ogg audio must use the Opus codec; got ${file.mimeType}`);
+  const max = type === 'sticker' && file.animated ? ANIMATED_STICKER_MAX_BYTES : rule.maxBytes;
+  return file.bytes > max
+    ? refuse(
+        'invalid_request',
+        `${type} file is ${file.bytes} bytes; WhatsApp allows at most ${max} (${max / KB} KB)`,
+      )
+    : null;
 }
 
 /** A short human-readable summary of outbound content, for transcripts and previews. */

@@ -23,15 +23,26 @@ export const THROUGHPUT_TIERS = [20, 80, 1000] as const;
 export const DEFAULT_THROUGHPUT = 80;
 
 /**
- * LIM-1: smooth pacing at the tier's rate. A capacity of one token keeps consecutive sends at
- * least 1/rate apart, so no half-open second ever holds more than `messagesPerSecond` sends
- * (a larger burst would allow up to capacity + rate in one second).
+ * LIM-1: smooth pacing at the tier's rate, so that no half-open second ever holds more than
+ * `messagesPerSecond` sends while the full rate is still reached.
+ * Instants are whole milliseconds, so a token due mid-millisecond (80/s is one every 12.5 ms) is
+ * taken at the next one; a capacity of exactly one token would throw that fraction away and pace
+ * 80/s at 1000/13 ≈ 77/s. The capacity therefore keeps just under one millisecond's refill on top
+ * of one token. The bound still holds: the sends of a half-open second span at most 999 ms, which
+ * refill at most 0.999·r tokens, and (1 + 0.000999·r) + 0.999·r < r + 1.
+ * @see https://developers.facebook.com/docs/whatsapp/throughput
  */
 export function channelBucket(messagesPerSecond: number): BucketRule {
-  return { ratePerSecond: messagesPerSecond, capacity: 1 };
+  return {
+    ratePerSecond: messagesPerSecond,
+    capacity: 1 + (messagesPerSecond * 0.999) / SECOND,
+  };
 }
 
-/** LIM-2: about one message per 6 s to the same contact, bursts up to 45 borrowing from future quota. */
+/**
+ * LIM-2: about one message per 6 s to the same contact, bursts up to 45 borrowing from future quota.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/overview#pair-rate-limits
+ */
 export const PAIR_RULE: BucketRule = { ratePerSecond: 1 / 6, capacity: 45 };
 
 export function fullBucket(rule: BucketRule, now: number): BucketState {

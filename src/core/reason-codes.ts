@@ -206,9 +206,10 @@ export function reasonForTwilioCode(code: number, message = ''): ReasonCode {
   }
 }
 
-/** Transport-level failures: HTTP 5xx and timeouts are retried; 429 paces the channel. */
+/** Transport-level failures: HTTP 5xx and timeouts (408 included) are retried; 429 paces the channel. */
 export function reasonForHttpStatus(status: number): ReasonCode {
   if (status === 429) return 'throughput';
+  if (status === 408) return 'provider_unavailable';
   if (status === 401 || status === 403) return 'auth';
   if (status >= 500) return 'provider_unavailable';
   return 'invalid_request';
