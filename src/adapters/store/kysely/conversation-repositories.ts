@@ -1,0 +1,267 @@
+// Contacts, customer-care windows and conversations (the inbox's tables).
+import { sql, type Updateable } from 'kysely';
+import type { Contact, Conversation, Page, Store } from '../../../ports/store.ts';
+import type { ConversationsTable } from './database-schema.ts';
+import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
+import { newId } from './ids.ts';
+import { toCareWindow, toContact, toConversation } from './row-mappers.ts';
+import type { StoreContext } from './store-context.ts';
+
+/** Escapes LIKE wildcards so a search for `50%` matches the text, not "50 and anything". */
+function likePattern(search: string): string {
+  return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export function contactRepository(ctx: StoreContext): Store['contacts'] {
+  return {
+    async upsert(input) {
+      const row = {
+        id: newId(),
+        workspace_id: input.workspaceId,
+        wa_id: input.waId,
+        name: input.name ?? null,
+        user_id: input.userId ?? null,
+        attributes: '{}',
+        tags: '[]',
+        created_at: input.at,
+        updated_at: input.at,
+      };
+      // One statement, so two webhooks about the same new contact cannot both insert it.
+      // A missing or null name/userId never erases what an earlier payload told us.
+      const stored = await ctx
+        .db()
+        .insertInto('contacts')
+        .values(row)
+        .onConflict((oc) =>
+          oc.columns(['workspace_id', 'wa_id']).doUpdateSet((eb) => ({
+            name: eb.fn.coalesce('excluded.name', 'contacts.name'),
+            user_id: eb.fn.coalesce('excluded.user_id', 'contacts.user_id'),
+            updated_at: sql<number>`case when ${eb.ref('contacts.updated_at')} < ${eb.ref('excluded.updated_at')} then ${eb.ref('excluded.updated_at')} else ${eb.ref('contacts.updated_at')} end`,
+          })),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toContact(stored);
+    },
+    async get(id) {
+      const row = await ctx
+        .db()
+        .selectFrom('contacts')
+        .selectAll()
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row ? toContact(row) : null;
+    },
+    async findByWaId(workspaceId, waId) {
+      const row = await ctx
+        .db()
+        .selectFrom('contacts')
+        .selectAll()
+        .where('workspace_id', '=', workspaceId)
+        .where('wa_id', '=', waId)
+        .executeTakeFirst();
+      return row ? toContact(row) : null;
+    },
+    /** Newest contacts first (createdAt, then id); `search` matches name (any case) or wa_id. */
+    async list(input): Promise<Page<Contact>> {
+      const limit = pageLimit(input.limit);
+      let query = ctx
+        .db()
+        .selectFrom('contacts')
+        .selectAll()
+        .where('workspace_id', '=', input.workspaceId);
+      const search = input.search?.trim().replace(/^\+/, '');
+      if (search) {
+        const pattern = likePattern(search);
+        query = query.where((eb) =>
+          eb.or([
+            sql<boolean>`lower(${eb.ref('name')}) like ${pattern} escape '\\'`,
+            sql<boolean>`${eb.ref('wa_id')} like ${pattern} escape '\\'`,
+          ]),
+        );
+      }
+      if (input.cursor !== undefined) {
+        const after = decodeCursor(input.cursor);
+        query = query.where((eb) =>
+          eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)),
+        );
+      }
+      const rows = await query
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const items = rows.slice(0, limit).map(toContact);
+      const last = items[items.length - 1];
+      return {
+        items,
+        nextCursor:
+          rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      };
+    },
+    async count(workspaceId) {
+      const row = await ctx
+        .db()
+        .selectFrom('contacts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('workspace_id', '=', workspaceId)
+        .executeTakeFirstOrThrow();
+      return row.n;
+    },
+  };
+}
+
+export function careWindowRepository(ctx: StoreContext): Store['windows'] {
+  return {
+    async get(channelId, contactId) {
+      const row = await ctx
+        .db()
+        .selectFrom('care_windows')
+        .selectAll()
+        .where('channel_id', '=', channelId)
+        .where('contact_id', '=', contactId)
+        .executeTakeFirst();
+      return row ? toCareWindow(row) : null;
+    },
+    async put(record) {
+      await ctx
+        .db()
+        .insertInto('care_windows')
+        .values({
+          channel_id: record.channelId,
+          contact_id: record.contactId,
+          last_inbound_at: record.lastInboundAt,
+          closed_at: record.closedAt,
+        })
+        .onConflict((oc) =>
+          oc.columns(['channel_id', 'contact_id']).doUpdateSet({
+            last_inbound_at: record.lastInboundAt,
+            closed_at: record.closedAt,
+          }),
+        )
+        .execute();
+    },
+  };
+}
+
+export function conversationRepository(ctx: StoreContext): Store['conversations'] {
+  const findOpen = async (channelId: string, contactId: string): Promise<Conversation | null> => {
+    const row = await ctx
+      .db()
+      .selectFrom('conversations')
+      .selectAll()
+      .where('channel_id', '=', channelId)
+      .where('contact_id', '=', contactId)
+      .where('state', '=', 'open')
+      .executeTakeFirst();
+    return row ? toConversation(row) : null;
+  };
+  const get = async (id: string): Promise<Conversation | null> => {
+    const row = await ctx
+      .db()
+      .selectFrom('conversations')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toConversation(row) : null;
+  };
+
+  return {
+    findOpen,
+    /**
+     * Opens a conversation. There is at most one open conversation per (channel, contact): when
+     * one is already open (a concurrent worker won the race) that one is returned instead.
+     */
+    async create(input) {
+      const row = {
+        id: newId(),
+        workspace_id: input.workspaceId,
+        channel_id: input.channelId,
+        contact_id: input.contactId,
+        state: 'open',
+        assignee_id: null,
+        created_at: input.at,
+        last_message_at: input.at,
+        closed_at: null,
+      };
+      const inserted = await ctx
+        .db()
+        .insertInto('conversations')
+        .values(row)
+        // The predicate must be a literal: both dialects match it against the partial index.
+        .onConflict((oc) =>
+          oc
+            .columns(['channel_id', 'contact_id'])
+            .where(sql<boolean>`state = 'open'`)
+            .doNothing(),
+        )
+        .executeTakeFirst();
+      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0) return toConversation(row);
+      const existing = await findOpen(input.channelId, input.contactId);
+      if (!existing) throw new Error('conversation vanished between insert and read');
+      return existing;
+    },
+    get,
+    /** Most recent activity first (lastMessageAt, then id); `assigneeId: null` means unassigned. */
+    async list(filter): Promise<Page<Conversation>> {
+      const limit = pageLimit(filter.limit);
+      let query = ctx
+        .db()
+        .selectFrom('conversations')
+        .selectAll()
+        .where('workspace_id', '=', filter.workspaceId);
+      if (filter.channelId !== undefined) query = query.where('channel_id', '=', filter.channelId);
+      if (filter.contactId !== undefined) query = query.where('contact_id', '=', filter.contactId);
+      if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+      if (filter.assigneeId === null) query = query.where('assignee_id', 'is', null);
+      else if (filter.assigneeId !== undefined)
+        query = query.where('assignee_id', '=', filter.assigneeId);
+      if (filter.cursor !== undefined) {
+        const after = decodeCursor(filter.cursor);
+        query = query.where((eb) =>
+          eb(eb.refTuple('last_message_at', 'id'), '<', eb.tuple(after.at, after.id)),
+        );
+      }
+      const rows = await query
+        .orderBy('last_message_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(limit + 1)
+        .execute();
+      const items = rows.slice(0, limit).map(toConversation);
+      const last = items[items.length - 1];
+      return {
+        items,
+        nextCursor:
+          rows.length > limit && last
+            ? encodeCursor({ at: last.lastMessageAt, id: last.id })
+            : null,
+      };
+    },
+    async touch(id, at) {
+      // Provider times arrive out of order: the latest activity wins, never an older one.
+      await ctx
+        .db()
+        .updateTable('conversations')
+        .set((eb) => ({
+          last_message_at: sql<number>`case when ${eb.ref('last_message_at')} < ${at} then ${at} else ${eb.ref('last_message_at')} end`,
+        }))
+        .where('id', '=', id)
+        .execute();
+    },
+    async update(id, patch) {
+      const set: Updateable<ConversationsTable> = {};
+      if (patch.state !== undefined) set.state = patch.state;
+      if (patch.assigneeId !== undefined) set.assignee_id = patch.assigneeId;
+      if (patch.closedAt !== undefined) set.closed_at = patch.closedAt;
+      if (Object.keys(set).length === 0) return get(id);
+      const row = await ctx
+        .db()
+        .updateTable('conversations')
+        .set(set)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toConversation(row) : null;
+    },
+  };
+}

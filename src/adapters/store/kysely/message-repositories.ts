@@ -1,0 +1,215 @@
+// Messages and their provider status events (STA-2 idempotency lives here).
+import { sql, type Insertable, type Updateable } from 'kysely';
+import type { MessageRecord, Page, Store } from '../../../ports/store.ts';
+import type { MessagesTable } from './database-schema.ts';
+import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
+import { newId } from './ids.ts';
+import { toJsonText, toMessage, toStatusEvent } from './row-mappers.ts';
+import { toDbBool, type StoreContext } from './store-context.ts';
+
+type MessagePatch = Parameters<Store['messages']['update']>[1];
+
+/** Port field → column, with the encoding each needs; fields not listed here are not patchable. */
+function patchColumns(ctx: StoreContext, patch: MessagePatch): Updateable<MessagesTable> {
+  const set: Updateable<MessagesTable> = {};
+  if (patch.conversationId !== undefined) set.conversation_id = patch.conversationId;
+  if (patch.type !== undefined) set.type = patch.type;
+  if (patch.content !== undefined) set.content = toJsonText(patch.content);
+  if (patch.text !== undefined) set.text = patch.text;
+  if (patch.status !== undefined) set.status = patch.status;
+  if (patch.reason !== undefined) set.reason = patch.reason;
+  if (patch.reasonDetail !== undefined) set.reason_detail = patch.reasonDetail;
+  if (patch.providerMessageId !== undefined) set.provider_message_id = patch.providerMessageId;
+  if (patch.providerError !== undefined) set.provider_error = toJsonText(patch.providerError);
+  if (patch.idempotencyKey !== undefined) set.idempotency_key = patch.idempotencyKey;
+  if (patch.replyTo !== undefined) set.reply_to = patch.replyTo;
+  if (patch.dispatchedAt !== undefined) set.dispatched_at = patch.dispatchedAt;
+  if (patch.sentAt !== undefined) set.sent_at = patch.sentAt;
+  if (patch.deliveredAt !== undefined) set.delivered_at = patch.deliveredAt;
+  if (patch.readAt !== undefined) set.read_at = patch.readAt;
+  if (patch.failedAt !== undefined) set.failed_at = patch.failedAt;
+  if (patch.needsReview !== undefined) set.needs_review = toDbBool(ctx, patch.needsReview);
+  return set;
+}
+
+export function messageRepository(ctx: StoreContext): Store['messages'] {
+  const get = async (id: string): Promise<MessageRecord | null> => {
+    const row = await ctx
+      .db()
+      .selectFrom('messages')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return row ? toMessage(row) : null;
+  };
+  const findByProviderId = async (
+    channelId: string,
+    providerMessageId: string,
+  ): Promise<MessageRecord | null> => {
+    const row = await ctx
+      .db()
+      .selectFrom('messages')
+      .selectAll()
+      .where('channel_id', '=', channelId)
+      .where('provider_message_id', '=', providerMessageId)
+      .executeTakeFirst();
+    return row ? toMessage(row) : null;
+  };
+
+  return {
+    /**
+     * STA-2: a message whose (channel, providerMessageId) is already stored is a provider
+     * re-delivery: nothing is written and the stored record is returned.
+     * @see https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks/components
+     */
+    async insert(input) {
+      const row: Insertable<MessagesTable> = {
+        id: newId(),
+        workspace_id: input.workspaceId,
+        channel_id: input.channelId,
+        contact_id: input.contactId,
+        conversation_id: input.conversationId,
+        direction: input.direction,
+        type: input.type,
+        content: toJsonText(input.content),
+        text: input.text,
+        status: input.status,
+        reason: input.reason,
+        reason_detail: input.reasonDetail,
+        provider_message_id: input.providerMessageId,
+        provider_error: toJsonText(input.providerError),
+        idempotency_key: input.idempotencyKey,
+        reply_to: input.replyTo,
+        created_at: input.createdAt,
+        updated_at: input.createdAt,
+        dispatched_at: input.dispatchedAt,
+        sent_at: input.sentAt,
+        delivered_at: input.deliveredAt,
+        read_at: input.readAt,
+        failed_at: input.failedAt,
+        needs_review: toDbBool(ctx, input.needsReview),
+      };
+      const inserted = await ctx
+        .db()
+        .insertInto('messages')
+        .values(row)
+        .onConflict((oc) =>
+          oc
+            .columns(['channel_id', 'provider_message_id'])
+            .where(sql<boolean>`provider_message_id is not null`)
+            .doNothing(),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return { inserted: true, record: toMessage(inserted) };
+      const existing =
+        input.providerMessageId === null
+          ? null
+          : await findByProviderId(input.channelId, input.providerMessageId);
+      if (!existing) throw new Error('message conflict without a stored message');
+      return { inserted: false, record: existing };
+    },
+    get,
+    findByProviderId,
+    async update(id, patch, at) {
+      const set = patchColumns(ctx, patch);
+      set.updated_at = at;
+      const row = await ctx
+        .db()
+        .updateTable('messages')
+        .set(set)
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toMessage(row) : null;
+    },
+    async listByConversation(conversationId, input): Promise<Page<MessageRecord>> {
+      const limit = pageLimit(input.limit);
+      let query = ctx
+        .db()
+        .selectFrom('messages')
+        .selectAll()
+        .where('conversation_id', '=', conversationId);
+      if (input.cursor !== undefined) {
+        const after = decodeCursor(input.cursor);
+        query = query.where((eb) =>
+          eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.at, after.id)),
+        );
+      }
+      const rows = await query
+        .orderBy('created_at')
+        .orderBy('id')
+        .limit(limit + 1)
+        .execute();
+      const items = rows.slice(0, limit).map(toMessage);
+      const last = items[items.length - 1];
+      return {
+        items,
+        nextCursor:
+          rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
+      };
+    },
+    /** Oldest dispatch first: handed to the provider, never confirmed, not yet flagged for review. */
+    async listDispatchedUnconfirmed(before, limit) {
+      const rows = await ctx
+        .db()
+        .selectFrom('messages')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('dispatched_at', 'is not', null)
+        .where('dispatched_at', '<', before)
+        .where('direction', '=', 'outbound')
+        .where('provider_message_id', 'is', null)
+        .where('needs_review', '=', toDbBool(ctx, false))
+        .orderBy('dispatched_at')
+        .orderBy('id')
+        .limit(pageLimit(limit))
+        .execute();
+      return rows.map(toMessage);
+    },
+  };
+}
+
+export function statusEventRepository(ctx: StoreContext): Store['statusEvents'] {
+  return {
+    /** STA-2: (messageId, status) seen before is a re-delivery; the first one stays. */
+    async insert(input) {
+      const row = {
+        id: newId(),
+        message_id: input.messageId,
+        status: input.status,
+        at: input.at,
+        provider_code: input.providerCode,
+        raw: toJsonText(input.raw),
+        received_at: input.receivedAt,
+      };
+      const inserted = await ctx
+        .db()
+        .insertInto('message_status_events')
+        .values(row)
+        .onConflict((oc) => oc.columns(['message_id', 'status']).doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return { inserted: true, record: toStatusEvent(inserted) };
+      const existing = await ctx
+        .db()
+        .selectFrom('message_status_events')
+        .selectAll()
+        .where('message_id', '=', input.messageId)
+        .where('status', '=', input.status)
+        .executeTakeFirstOrThrow();
+      return { inserted: false, record: toStatusEvent(existing) };
+    },
+    async list(messageId) {
+      const rows = await ctx
+        .db()
+        .selectFrom('message_status_events')
+        .selectAll()
+        .where('message_id', '=', messageId)
+        .orderBy('at')
+        .orderBy('id')
+        .execute();
+      return rows.map(toStatusEvent);
+    },
+  };
+}

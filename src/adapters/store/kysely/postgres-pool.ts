@@ -1,0 +1,14 @@
+// PostgreSQL pool for the store: int8 (bigint ms, counts) parsed to numbers, JSON left as text.
+import pg from 'pg';
+
+/**
+ * A pool whose int8 values come back as JS numbers. Times are milliseconds (far below 2^53) and
+ * counts are small, so Number is exact; set per pool rather than on pg's global type registry
+ * so other pg users in the process are unaffected.
+ */
+export function createPostgresPool(connectionString: string): pg.Pool {
+  const parseInt8 = (value: string): number => Number(value);
+  const getTypeParser: typeof pg.types.getTypeParser = (oid, format) =>
+    oid === pg.types.builtins.INT8 ? parseInt8 : (pg.types.getTypeParser(oid, format) as unknown);
+  return new pg.Pool({ connectionString, max: 10, types: { getTypeParser } });
+}
