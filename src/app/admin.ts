@@ -104,6 +104,11 @@ export async function createConnection(
     secrets?: Record<string, string>;
   },
 ): Promise<Connection> {
+  if (input.provider === 'twilio')
+    throw new AdminError(
+      'invalid_request',
+      'Twilio connections are not available in this version of Parley',
+    );
   const secrets = { ...(input.secrets ?? {}) };
   const missing = REQUIRED_SECRETS[input.provider].filter((k) => !secrets[k]);
   if (missing.length > 0)

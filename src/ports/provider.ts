@@ -69,6 +69,14 @@ export interface ProviderTemplate {
   readonly parameterFormat?: string;
 }
 
+/** One finding of a connection health check, saying exactly what to fix. */
+export interface ConnectionCheck {
+  readonly check: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  readonly fix?: string;
+}
+
 /** One provider connection, ready to use (credentials already decrypted by the app). */
 export interface Provider {
   readonly kind: ProviderKind;
@@ -82,6 +90,8 @@ export interface Provider {
   /** Normalises a verified webhook body; throws only on a body that is not the provider's format. */
   parseWebhook(request: RawWebhook): InboundEvent[];
   listTemplates?(channel: ChannelAddress): Promise<ProviderTemplate[]>;
+  /** Token, webhook subscription and number registration checks (for doctor and the API). */
+  checkConnection?(channel?: ChannelAddress): Promise<ConnectionCheck[]>;
 }
 
 /** Builds a Provider from a stored connection: its non-secret config and decrypted secrets. */

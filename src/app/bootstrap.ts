@@ -1,0 +1,101 @@
+// What start does before serving: upsert declared resources (config file), ensure the admin API
+// key, and, only on a brand-new unconfigured SQLite data dir (or --demo), create the demo.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Channel, Workspace } from '../ports/store.ts';
+import {
+  createApiKey,
+  createChannel,
+  createConnection,
+  createWorkspace,
+  ensureApiKey,
+} from './admin.ts';
+import type { ConfigFile, ParleyConfig } from './config.ts';
+import type { AppDeps } from './deps.ts';
+
+export const DEMO_WORKSPACE = 'Demo workspace';
+const DEMO_KEY_FILE = 'demo-api-key';
+
+export interface DemoSetup {
+  readonly workspace: Workspace;
+  readonly channel: Channel;
+  readonly apiKey: string;
+  readonly created: boolean;
+}
+
+/** Declared workspaces, connections and channels are created when absent (matched by name). */
+export async function applyConfigFile(deps: AppDeps, file: ConfigFile): Promise<void> {
+  for (const declared of file.workspaces ?? []) {
+    const workspace =
+      (await deps.store.workspaces.list()).find((w) => w.name === declared.name) ??
+      (await createWorkspace(deps, declared.name));
+    for (const [n, key] of (declared.apiKeys ?? []).entries())
+      await ensureApiKey(deps, workspace.id, key, `declared key ${n + 1}`);
+    const connections = await deps.store.connections.list(workspace.id);
+    for (const dc of declared.connections ?? []) {
+      const connection =
+        connections.find((c) => c.name === dc.name) ??
+        (await createConnection(deps, {
+          workspaceId: workspace.id,
+          provider: dc.provider,
+          name: dc.name,
+          config: (dc.config ?? {}) as never,
+          secrets: dc.secrets,
+        }));
+      for (const ch of dc.channels ?? []) {
+        if (await deps.store.channels.findByProviderKey(connection.id, ch.providerKey)) continue;
+        await createChannel(deps, {
+          workspaceId: workspace.id,
+          connectionId: connection.id,
+          ...ch,
+        });
+      }
+    }
+  }
+}
+
+/** PARLEY_ADMIN_API_KEY: a key with this value exists, in the first workspace (created if none). */
+export async function ensureAdminKey(deps: AppDeps, key: string): Promise<Workspace> {
+  const workspace =
+    (await deps.store.workspaces.list())[0] ?? (await createWorkspace(deps, 'Default workspace'));
+  await ensureApiKey(deps, workspace.id, key, 'PARLEY_ADMIN_API_KEY');
+  return workspace;
+}
+
+/**
+ * The demo: a workspace with one sandbox channel. Its API key is kept in the data dir so every
+ * start can print it again (the store keeps only its hash).
+ */
+export async function ensureDemo(deps: AppDeps, config: ParleyConfig): Promise<DemoSetup> {
+  const keyFile = join(config.dataDir, DEMO_KEY_FILE);
+  const existing = (await deps.store.workspaces.list()).find((w) => w.settings.demo === true);
+  if (existing && existsSync(keyFile)) {
+    const channel = (await deps.store.channels.list(existing.id))[0];
+    if (channel)
+      return {
+        workspace: existing,
+        channel,
+        apiKey: readFileSync(keyFile, 'utf8').trim(),
+        created: false,
+      };
+  }
+  const workspace =
+    existing ??
+    (await deps.store.workspaces.create({ name: DEMO_WORKSPACE, settings: { demo: true } }));
+  const connection = await createConnection(deps, {
+    workspaceId: workspace.id,
+    provider: 'sandbox',
+    name: 'Sandbox',
+  });
+  const channel = await createChannel(deps, {
+    workspaceId: workspace.id,
+    connectionId: connection.id,
+    name: 'Parley Demo Shop',
+    providerKey: '106540352242922',
+    phoneNumber: '15550783881',
+    wabaId: '102290129340398',
+  });
+  const { key } = await createApiKey(deps, workspace.id, 'demo');
+  writeFileSync(keyFile, key + '\n', { mode: 0o600 });
+  return { workspace, channel, apiKey: key, created: true };
+}

@@ -1,0 +1,303 @@
+// The composition root: the only file that knows every concrete adapter. It builds a running
+// Parley (store, providers, workers, HTTP) from a configuration.
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { createKyselyStore, backupSqlite } from '../adapters/store/kysely/index.ts';
+import { createInProcessEventBus } from '../adapters/events/in-process-event-bus.ts';
+import { createPinoLogger } from '../adapters/logging/pino-logger.ts';
+import {
+  createCloudApiProvider,
+  dialog360Settings,
+  metaSettings,
+  type CloudApiProvider,
+} from '../adapters/providers/meta-cloud/meta-cloud-provider.ts';
+import {
+  SandboxWorld,
+  type Schedule,
+  type SandboxNumberInput,
+} from '../adapters/providers/sandbox/sandbox-world.ts';
+import { createSandboxProvider } from '../adapters/providers/sandbox/sandbox-provider.ts';
+import { realTimeScheduler, systemClock } from '../adapters/providers/sandbox/sandbox-clock.ts';
+import { startDemoTraffic } from '../adapters/providers/sandbox/sandbox-demo.ts';
+import { buildHttpServer } from '../http/server.ts';
+import { OutboundDispatcher } from '../workers/outbound-dispatcher.ts';
+import { WebhookProcessor } from '../workers/webhook-processor.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { Provider } from '../ports/provider.ts';
+import type { Channel, Connection, Store } from '../ports/store.ts';
+import type { ParleyConfig } from './config.ts';
+import {
+  DEFAULT_POLICY,
+  type AppDeps,
+  type PolicySettings,
+  type ProviderRegistry,
+} from './deps.ts';
+import { ingestWebhook } from './receive-webhook.ts';
+import { createSecretBox, resolveSecretKey } from './secrets.ts';
+
+export const VERSION = '0.1.0';
+
+export interface ContainerOverrides {
+  readonly clock?: Clock;
+  /** Timer for simulated delays (the sandbox); a manual clock's `schedule` in tests. */
+  readonly schedule?: Schedule;
+  readonly logger?: Logger & FastifyBaseLogger;
+  readonly fetch?: typeof fetch;
+  readonly policy?: Partial<PolicySettings>;
+  /** A store built by the caller (tests); otherwise from the configuration. */
+  readonly store?: Store;
+  readonly random?: () => number;
+}
+
+/** Sandbox worlds, one per sandbox connection: the simulated WhatsApp behind those channels. */
+export class SandboxHub {
+  readonly #worlds = new Map<string, SandboxWorld>();
+  readonly #make: (connection: Connection, appSecret: string) => SandboxWorld;
+
+  constructor(make: (connection: Connection, appSecret: string) => SandboxWorld) {
+    this.#make = make;
+  }
+
+  worldFor(connection: Connection, appSecret: string): SandboxWorld {
+    let world = this.#worlds.get(connection.id);
+    if (!world) {
+      world = this.#make(connection, appSecret);
+      this.#worlds.set(connection.id, world);
+    }
+    return world;
+  }
+
+  world(connectionId: string): SandboxWorld | undefined {
+    return this.#worlds.get(connectionId);
+  }
+}
+
+export interface Parley {
+  readonly config: ParleyConfig;
+  readonly deps: AppDeps;
+  readonly http: FastifyInstance;
+  readonly dispatcher: OutboundDispatcher;
+  readonly processor: WebhookProcessor;
+  readonly sandbox: SandboxHub;
+  /** The sandbox world behind a channel (registering its number), for demos and tests. */
+  sandboxWorld(channel: Channel): Promise<SandboxWorld>;
+  /** Simulated customers writing in to a sandbox channel every few seconds (the demo). */
+  startDemo(channel: Channel, everyMs?: number): Promise<{ stop(): void }>;
+  /** Starts the workers (and the HTTP listener when `listen` is true). */
+  start(options?: { listen?: boolean }): Promise<string | null>;
+  /** Graceful shutdown: stop accepting, drain in-flight work, close the store. */
+  stop(): Promise<void>;
+}
+
+export async function openStore(config: ParleyConfig): Promise<Store> {
+  if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
+  return createKyselyStore(
+    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { sqliteFile: config.sqliteFile },
+  );
+}
+
+export async function backupDatabase(config: ParleyConfig, destination: string): Promise<void> {
+  if (config.databaseUrl)
+    throw new Error(
+      'parley backup copies the embedded SQLite store; back up PostgreSQL with pg_dump',
+    );
+  await backupSqlite(config.sqliteFile, destination);
+}
+
+export async function createParley(
+  config: ParleyConfig,
+  overrides: ContainerOverrides = {},
+): Promise<Parley> {
+  const clock = overrides.clock ?? systemClock;
+  const schedule = overrides.schedule ?? realTimeScheduler(clock);
+  const logger = overrides.logger ?? createPinoLogger(config.logLevel);
+  const store = overrides.store ?? (await openStore(config));
+  await store.migrate();
+  const secretBox = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
+  const events = createInProcessEventBus(logger);
+  const cache = new Map<string, Provider>();
+
+  // Filled in below: the sandbox delivers its webhooks through the same ingestion path as HTTP.
+  let processor: WebhookProcessor | null = null;
+  let deps: AppDeps | null = null;
+
+  const sandbox = new SandboxHub(
+    (connection, appSecret) =>
+      new SandboxWorld({
+        clock,
+        schedule,
+        appSecret,
+        ...(overrides.random ? { random: overrides.random } : {}),
+        deliver: async (webhook) => {
+          if (!deps || !processor) throw new Error('Parley is not started');
+          const result = await ingestWebhook(deps, {
+            connectionId: connection.id,
+            ingress: 'sandbox',
+            raw: {
+              method: 'POST',
+              url: `${config.publicUrl}/webhooks/meta/${connection.id}`,
+              headers: webhook.headers,
+              query: {},
+              body: webhook.body,
+            },
+          });
+          if (result.kind === 'rejected')
+            throw new Error(`sandbox webhook rejected: ${result.detail}`);
+          processor.submit(result.webhook, result.events);
+        },
+      }),
+  );
+
+  const providers: ProviderRegistry = {
+    forConnection(connection) {
+      const cached = cache.get(connection.id);
+      if (cached) return cached;
+      const secrets = secretBox.open(connection.secretsEncrypted);
+      const provider = buildProvider(connection, secrets, sandbox, overrides.fetch);
+      cache.set(connection.id, provider);
+      return provider;
+    },
+    evict(connectionId) {
+      cache.delete(connectionId);
+    },
+  };
+
+  deps = {
+    store,
+    clock,
+    events,
+    providers,
+    log: logger,
+    secretBox,
+    publicUrl: config.publicUrl,
+    policy: { ...DEFAULT_POLICY, ...overrides.policy },
+  };
+  const appDeps = deps;
+  processor = new WebhookProcessor(appDeps);
+  const webhookProcessor = processor;
+  const dispatcher = new OutboundDispatcher(appDeps, { worker: `${hostname()}:${process.pid}` });
+  let started = false;
+  const http = await buildHttpServer({
+    deps: appDeps,
+    bodyLimit: config.bodyLimit,
+    logger,
+    version: VERSION,
+    onWebhookStored: (webhook, parsed) => webhookProcessor.submit(webhook, parsed),
+    onMessageQueued: () => dispatcher.wake(),
+    ready: () => started,
+  });
+
+  const demoStops: Array<{ stop(): void }> = [];
+  const parley: Parley = {
+    config,
+    deps: appDeps,
+    http,
+    dispatcher,
+    processor: webhookProcessor,
+    sandbox,
+    async sandboxWorld(channel) {
+      const connection = await store.connections.get(channel.connectionId);
+      if (connection?.provider !== 'sandbox')
+        throw new Error(`channel ${channel.id} is not a sandbox channel`);
+      providers.forConnection(connection);
+      const world = sandbox.world(connection.id);
+      if (!world) throw new Error('sandbox world missing');
+      const number: SandboxNumberInput = {
+        phoneNumberId: channel.providerKey,
+        displayPhoneNumber: channel.phoneNumber,
+        ...(channel.wabaId ? { wabaId: channel.wabaId } : {}),
+        verifiedName: channel.name,
+        throughputMps: channel.throughputMps,
+      };
+      if (!world.number(channel.providerKey)) world.addNumber(number);
+      return world;
+    },
+    async startDemo(channel, everyMs = 6_000) {
+      const world = await parley.sandboxWorld(channel);
+      const traffic = startDemoTraffic(world, { phoneNumberId: channel.providerKey, everyMs });
+      demoStops.push(traffic);
+      return traffic;
+    },
+    async start(options = {}) {
+      await webhookProcessor.drain(); // webhooks stored before a restart
+      dispatcher.start();
+      started = true;
+      if (!options.listen) return null;
+      return http.listen({ port: config.port, host: config.host });
+    },
+    async stop() {
+      for (const d of demoStops) d.stop();
+      started = false;
+      await http.close();
+      await dispatcher.stop();
+      await webhookProcessor.stop();
+      await store.close();
+    },
+  };
+  return parley;
+}
+
+function buildProvider(
+  connection: Connection,
+  secrets: Record<string, string>,
+  sandbox: SandboxHub,
+  fetchImpl?: typeof fetch,
+): Provider {
+  const config = connection.config as Record<string, unknown>;
+  const str = (key: string): string | undefined =>
+    typeof config[key] === 'string' ? (config[key] as string) : undefined;
+  const deps = fetchImpl ? { fetch: fetchImpl } : {};
+  switch (connection.provider) {
+    case 'sandbox':
+      return createSandboxProvider(sandbox.worldFor(connection, secrets.appSecret ?? ''));
+    case 'meta':
+      return createCloudApiProvider(
+        metaSettings({
+          accessToken: secrets.accessToken ?? '',
+          appSecret: secrets.appSecret ?? '',
+          verifyToken: secrets.verifyToken ?? '',
+          ...(str('apiVersion') ? { apiVersion: str('apiVersion') } : {}),
+          ...(str('baseUrl') ? { baseUrl: str('baseUrl') } : {}),
+        }),
+        deps,
+      );
+    case '360dialog':
+      return createCloudApiProvider(
+        dialog360Settings({
+          apiKey: secrets.apiKey ?? '',
+          webhookSecret: secrets.webhookSecret ?? '',
+          ...(str('baseUrl') ? { baseUrl: str('baseUrl') } : {}),
+        }),
+        deps,
+      );
+    case 'cloud':
+      return createCloudApiProvider(
+        {
+          kind: 'cloud',
+          baseUrl: str('baseUrl') ?? '',
+          ...(str('apiVersion') ? { apiVersion: str('apiVersion') } : {}),
+          authHeader: str('authHeader') ?? 'Authorization',
+          ...(str('authScheme') !== '' ? { authScheme: str('authScheme') ?? 'Bearer' } : {}),
+          token: secrets.token ?? '',
+          pathStyle: str('pathStyle') === 'none' ? 'none' : 'phone-number-id',
+          ...(secrets.appSecret ? { appSecret: secrets.appSecret } : {}),
+          ...(secrets.verifyToken ? { verifyToken: secrets.verifyToken } : {}),
+          ...(str('webhookSecretHeader') && secrets.webhookSecret
+            ? {
+                webhookSecretHeader: {
+                  name: str('webhookSecretHeader') ?? '',
+                  value: secrets.webhookSecret,
+                },
+              }
+            : {}),
+        },
+        deps,
+      );
+    case 'twilio':
+      throw new Error('Twilio connections are not supported by this build');
+  }
+}
+
+export type { CloudApiProvider };
