@@ -1,0 +1,508 @@
+// The rating engine: usage events in time order in, one rated line per delivered message out (§3, §9).
+import { DAY, HOUR } from '../time.ts';
+import {
+  REFERRAL_CONVERSION,
+  type EntryPoint,
+  type PricingModel,
+  type PricingType,
+  type RateCategory,
+  type RatedCategory,
+  type TemplateCategory,
+} from './categories.ts';
+import { ERAS, eraOn, type Era, type EraId } from './eras.ts';
+import {
+  DEFAULT_TIME_ZONE,
+  isValidTimeZone,
+  ZoneCalendar,
+  type LocalDay,
+} from './local-calendar.ts';
+import { marketOf, type Market } from './markets.ts';
+import type { RateEntry } from './rate-card.ts';
+
+/** A user message (CSW-1); `entryPoint` marks a free entry point (FEP-1). */
+export interface InboundUsage {
+  readonly type: 'inbound';
+  readonly at: number;
+  readonly waba: string;
+  readonly channel: string;
+  readonly contact: string;
+  readonly entryPoint?: EntryPoint | undefined;
+  /** The WABA's IANA zone, when the log names it. */
+  readonly tz?: string | undefined;
+}
+
+/** A business message the provider reported delivered; free-form when `templateCategory` is absent. */
+export interface DeliveredUsage {
+  readonly type: 'delivered';
+  readonly at: number;
+  readonly waba: string;
+  readonly channel: string;
+  readonly contact: string;
+  readonly message: string;
+  readonly templateCategory?: TemplateCategory | undefined;
+  readonly tz?: string | undefined;
+}
+
+export type UsageEvent = InboundUsage | DeliveredUsage;
+
+/** What the engine needs from a rate card (RateCard implements it). */
+export interface RateLookup {
+  rateFor(
+    market: string,
+    category: string,
+    localDate: string,
+    chargedBefore?: number,
+  ): RateEntry | null;
+  currencyFor(market: string): string;
+}
+
+export interface RatedMessage {
+  readonly kind: 'rated';
+  readonly message: string;
+  readonly waba: string;
+  readonly channel: string;
+  readonly contact: string;
+  readonly at: number;
+  /** Local date and billing month in the WABA's zone. */
+  readonly date: string;
+  readonly month: string;
+  readonly pricingModel: PricingModel;
+  readonly era: EraId;
+  readonly category: RatedCategory;
+  readonly pricingType: PricingType;
+  /** The conversation the message belongs to (conversation eras), else null. */
+  readonly conversation: string | null;
+  readonly market: Market;
+  readonly country: string;
+  /** True for the message that carries a charge (PRC-1). */
+  readonly billable: boolean;
+  readonly amountMicros: number;
+  readonly currency: string;
+}
+
+export const RATING_PROBLEMS = [
+  'out_of_order',
+  'unknown_market',
+  'no_rate',
+  'invalid_zone',
+  'zone_conflict',
+] as const;
+export type RatingProblemCode = (typeof RATING_PROBLEMS)[number];
+
+/** An event the engine could not rate; the caller reports it and carries on. */
+export interface RatingProblem {
+  readonly kind: 'problem';
+  readonly problem: RatingProblemCode;
+  readonly detail: string;
+}
+
+export interface RatingEngineOptions {
+  readonly rates: RateLookup;
+  /** PRC-5: the recipient's ISO 3166-1 alpha-2 country, resolved outside the core; null if unknown. */
+  readonly countryOf: (contact: string) => string | null;
+  /** WABA → IANA zone set by the operator; wins over a zone named in the log. */
+  readonly zones?: ReadonlyMap<string, string>;
+  readonly eras?: readonly Era[];
+}
+
+interface Conversation {
+  readonly id: string;
+  readonly category: RatedCategory;
+  readonly era: EraId;
+  readonly endsAt: number;
+  readonly pricingType: PricingType;
+}
+
+/** Everything that matters about one (WABA, number, contact); dropped once nothing in it can matter. */
+interface PairState {
+  /** CSW-1: the latest user message. */
+  lastInboundAt: number;
+  /** FEP-2: an entry point not yet answered. */
+  entryAt: number;
+  /** FEP-3: the end of the open (or last) FEP window. */
+  fepEndsAt: number;
+  /** FEP-4: the FEP window as a conversation of the current conversation era. */
+  fepConversation: Conversation | null;
+  /** CBP-1, CAT-2..4: conversations, possibly ended; pruned whenever one opens. */
+  conversations: Conversation[];
+  /** No window, entry point or conversation of this pair is open at or after this instant. */
+  expiresAt: number;
+}
+
+/** Per WABA and local month: the free tier used and what was charged (CBP-3, CAT-5, PRC-4). */
+interface WabaState {
+  readonly zone: string;
+  readonly calendar: ZoneCalendar;
+  month: string;
+  freeTierUsed: number;
+  readonly charged: Map<string, number>;
+}
+
+const NEVER = -Infinity;
+/** How often (in event time) pair states that can no longer matter are dropped. */
+const SWEEP_EVERY = HOUR;
+
+function problem(code: RatingProblemCode, detail: string): RatingProblem {
+  return { kind: 'problem', problem: code, detail };
+}
+
+function includes(list: readonly RateCategory[], category: RateCategory): boolean {
+  for (const c of list) if (c === category) return true;
+  return false;
+}
+
+/**
+ * Rates a time-ordered usage log incrementally, in constant memory per active contact.
+ * Feed every event to `rate()`: inbound events return null, delivered ones a rated line or a
+ * problem (which the caller reports; the message is then unpriced, never priced 0).
+ *
+ * @see https://developers.facebook.com/docs/whatsapp/pricing
+ * @see https://developers.facebook.com/docs/whatsapp/pricing/conversation-based-pricing
+ */
+export class RatingEngine {
+  readonly #rates: RateLookup;
+  readonly #countryOf: (contact: string) => string | null;
+  readonly #zones: ReadonlyMap<string, string>;
+  readonly #eras: readonly Era[];
+  readonly #pairs = new Map<string, PairState>();
+  readonly #wabas = new Map<string, WabaState>();
+  readonly #calendars = new Map<string, ZoneCalendar>();
+  readonly #eraOfDay = new WeakMap<LocalDay, Era>();
+  #lastAt = NEVER;
+  #nextSweepAt = NEVER;
+
+  constructor(options: RatingEngineOptions) {
+    this.#rates = options.rates;
+    this.#countryOf = options.countryOf;
+    this.#zones = options.zones ?? new Map();
+    this.#eras = options.eras ?? ERAS;
+  }
+
+  /** Pair states currently held (for memory checks). */
+  get activePairs(): number {
+    return this.#pairs.size;
+  }
+
+  rate(event: UsageEvent): RatedMessage | RatingProblem | null {
+    const at = event.at;
+    if (at < this.#lastAt)
+      return problem(
+        'out_of_order',
+        `event at ${new Date(at).toISOString()} is earlier than the previous one (${new Date(this.#lastAt).toISOString()}); the log must be ordered by time`,
+      );
+    const waba = this.#wabaState(event);
+    if (waba.kind === 'problem') return waba;
+    this.#lastAt = at;
+    if (at >= this.#nextSweepAt) this.#sweep(at);
+
+    const key = `${event.waba}\u0001${event.channel}\u0001${event.contact}`;
+    let pair = this.#pairs.get(key);
+    if (pair === undefined) {
+      pair = {
+        lastInboundAt: NEVER,
+        entryAt: NEVER,
+        fepEndsAt: NEVER,
+        fepConversation: null,
+        conversations: [],
+        expiresAt: NEVER,
+      };
+      this.#pairs.set(key, pair);
+    }
+
+    if (event.type === 'inbound') {
+      // CSW-1/CSW-2: every user message restarts the full 24 hours.
+      pair.lastInboundAt = at;
+      // FEP-2: a referral while an FEP window is open changes nothing; otherwise it is an
+      // entry point waiting for the business's first reply (the latest one counts).
+      if (event.entryPoint !== undefined && !(at < pair.fepEndsAt)) pair.entryAt = at;
+      if (at + DAY > pair.expiresAt) pair.expiresAt = at + DAY;
+      return null;
+    }
+    return this.#delivered(event, waba.state, pair);
+  }
+
+  #delivered(
+    event: DeliveredUsage,
+    waba: WabaState,
+    pair: PairState,
+  ): RatedMessage | RatingProblem {
+    const at = event.at;
+    const day = waba.calendar.dayOf(at);
+    let era = this.#eraOfDay.get(day);
+    if (era === undefined) {
+      era = eraOn(day.date, this.#eras);
+      this.#eraOfDay.set(day, era);
+    }
+    if (waba.month !== day.month) {
+      waba.month = day.month;
+      waba.freeTierUsed = 0;
+      waba.charged.clear();
+    }
+
+    const careWindowOpen = at < pair.lastInboundAt + DAY;
+    // FEP-2: the first business message after an entry point opens the FEP window if it is
+    // delivered less than 24 h after the entry point; either way the entry point is used up.
+    if (pair.entryAt !== NEVER) {
+      if (era.fepHours !== null && at < pair.entryAt + DAY) {
+        pair.fepEndsAt = at + era.fepHours * HOUR;
+        pair.fepConversation = null;
+        if (pair.fepEndsAt > pair.expiresAt) pair.expiresAt = pair.fepEndsAt;
+      }
+      pair.entryAt = NEVER;
+    }
+    const fepOpen = at < pair.fepEndsAt;
+
+    const country = this.#countryOf(event.contact);
+    const market: Market | null = country === null ? null : marketOf(country, day.date);
+
+    const result =
+      era.unit === 'message'
+        ? this.#ratePerMessage(event, era, day, waba, market, careWindowOpen, fepOpen)
+        : this.#ratePerConversation(event, era, day, waba, pair, market, careWindowOpen, fepOpen);
+    if (market === null || country === null)
+      return problem(
+        'unknown_market',
+        `no pricing market for contact "${event.contact}": not a phone number with a known country`,
+      );
+    if (result.kind === 'problem') return result;
+    return {
+      kind: 'rated',
+      message: event.message,
+      waba: event.waba,
+      channel: event.channel,
+      contact: event.contact,
+      at,
+      date: day.date,
+      month: day.month,
+      pricingModel: era.pricingModel,
+      era: era.id,
+      category: result.category,
+      pricingType: result.pricingType,
+      conversation: result.conversation,
+      market,
+      country,
+      billable: result.billable,
+      amountMicros: result.amountMicros,
+      currency: result.currency,
+    };
+  }
+
+  /** NBP-1..2, PMP-1..5, S26-1..3: every delivered message is rated on its own. */
+  #ratePerMessage(
+    event: DeliveredUsage,
+    era: Era,
+    day: LocalDay,
+    waba: WabaState,
+    market: Market | null,
+    careWindowOpen: boolean,
+    fepOpen: boolean,
+  ): Rating | RatingProblem {
+    const template = event.templateCategory;
+    const category: RateCategory =
+      template === undefined
+        ? 'service'
+        : era.categories === 'notification'
+          ? 'notification'
+          : template;
+    const pricingType = this.#freeReason(era, waba, category, careWindowOpen, fepOpen);
+    if (pricingType !== 'regular' || market === null)
+      return this.#free(category, pricingType, null, market);
+    return this.#charge(era, day, waba, market, category, null);
+  }
+
+  /** CBP-1..4, CAT-1..6, SVC-1, PRC-1, PRC-3: only the message that opens a conversation is charged. */
+  #ratePerConversation(
+    event: DeliveredUsage,
+    era: Era,
+    day: LocalDay,
+    waba: WabaState,
+    pair: PairState,
+    market: Market | null,
+    careWindowOpen: boolean,
+    fepOpen: boolean,
+  ): Rating | RatingProblem {
+    const at = event.at;
+    if (fepOpen) {
+      // FEP-4/CAT-6: the FEP window is a free conversation of its own; it ends the other open
+      // conversations and none opens while it lasts. PRC-3: a window carried over an era
+      // boundary becomes a new conversation of the new era.
+      let fep = pair.fepConversation;
+      if (fep === null || fep.era !== era.id) {
+        fep = {
+          id: conversationId(event),
+          category: REFERRAL_CONVERSION,
+          era: era.id,
+          endsAt: pair.fepEndsAt,
+          pricingType: 'free_entry_point',
+        };
+        pair.fepConversation = fep;
+        pair.conversations = [];
+      }
+      return this.#free(fep.category, 'free_entry_point', fep.id, market);
+    }
+
+    const template = event.templateCategory;
+    const category: RateCategory =
+      era.categories === 'initiation'
+        ? careWindowOpen
+          ? 'user_initiated'
+          : 'business_initiated'
+        : (template ?? 'service');
+
+    // PRC-1: a message inside an open conversation costs nothing more and reports it.
+    // PRC-3: conversations of an earlier era ended at the boundary.
+    let join: Conversation | null = null;
+    for (const c of pair.conversations) {
+      if (c.era !== era.id || !(at < c.endsAt)) continue;
+      if (era.categories === 'initiation') {
+        join = c; // CBP-1: one conversation at a time per (number, contact)
+        break;
+      }
+      if (template !== undefined) {
+        if (c.category === template) {
+          join = c; // CAT-2
+          break;
+        }
+      } else if (c.category === 'service') {
+        join = c; // CAT-3: a free-form message joins the open service conversation first …
+        break;
+      } else {
+        join = c; // … else the latest open conversation of any category
+      }
+    }
+    if (join !== null) return this.#free(join.category, join.pricingType, join.id, market);
+
+    // CBP-1, CAT-2..4: the message opens a conversation that lasts 24 h and never extends.
+    const pricingType = this.#freeReason(era, waba, category, careWindowOpen, false);
+    const opened: Conversation = {
+      id: conversationId(event),
+      category,
+      era: era.id,
+      endsAt: at + DAY,
+      pricingType,
+    };
+    pair.conversations = pair.conversations.filter((c) => c.era === era.id && at < c.endsAt);
+    pair.conversations.push(opened);
+    if (opened.endsAt > pair.expiresAt) pair.expiresAt = opened.endsAt;
+    if (pricingType !== 'regular' || market === null)
+      return this.#free(category, pricingType, opened.id, market);
+    return this.#charge(era, day, waba, market, category, opened.id);
+  }
+
+  /**
+   * FEP-4 precedence: free_entry_point > free_customer_service > free_tier > regular. Draws on
+   * the month's free tier (CBP-3, CAT-5) when that is the reason.
+   */
+  #freeReason(
+    era: Era,
+    waba: WabaState,
+    category: RateCategory,
+    careWindowOpen: boolean,
+    fepOpen: boolean,
+  ): PricingType {
+    if (fepOpen) return 'free_entry_point';
+    if (includes(era.alwaysFree, category)) return 'free_customer_service';
+    if (careWindowOpen && includes(era.freeInCareWindow, category)) return 'free_customer_service';
+    const tier = era.freeTier;
+    if (
+      tier !== null &&
+      (tier.categories === 'all' || includes(tier.categories, category)) &&
+      waba.freeTierUsed < tier.allowance
+    ) {
+      waba.freeTierUsed++;
+      return 'free_tier';
+    }
+    return 'regular';
+  }
+
+  #free(
+    category: RatedCategory,
+    pricingType: PricingType,
+    conversation: string | null,
+    market: Market | null,
+  ): Rating {
+    return {
+      kind: 'rating',
+      category,
+      pricingType,
+      conversation,
+      billable: false,
+      amountMicros: 0,
+      currency: market === null ? '' : this.#rates.currencyFor(market),
+    };
+  }
+
+  /** PRC-4/PRC-5: the rate in force on the local date, at this month's volume tier. */
+  #charge(
+    era: Era,
+    day: LocalDay,
+    waba: WabaState,
+    market: Market,
+    category: RateCategory,
+    conversation: string | null,
+  ): Rating | RatingProblem {
+    const tierKey = era.volumeTiers ? `${market}\u0000${category}` : '';
+    const chargedBefore = era.volumeTiers ? (waba.charged.get(tierKey) ?? 0) : 0;
+    const rate = this.#rates.rateFor(market, category, day.date, chargedBefore);
+    if (rate === null)
+      return problem(
+        'no_rate',
+        `no rate for market ${market}, category ${category} on ${day.date}${chargedBefore > 0 ? ` after ${chargedBefore} charged this month` : ''}: the message is unpriced`,
+      );
+    if (era.volumeTiers) waba.charged.set(tierKey, chargedBefore + 1);
+    return {
+      kind: 'rating',
+      category,
+      pricingType: 'regular',
+      conversation,
+      billable: true,
+      amountMicros: rate.micros,
+      currency: rate.currency,
+    };
+  }
+
+  #wabaState(event: UsageEvent): { kind: 'waba'; state: WabaState } | RatingProblem {
+    let state = this.#wabas.get(event.waba);
+    const fixed = this.#zones.get(event.waba);
+    if (state !== undefined) {
+      if (fixed === undefined && event.tz !== undefined && event.tz !== state.zone)
+        return problem(
+          'zone_conflict',
+          `tz "${event.tz}" differs from "${state.zone}" already in use for WABA ${event.waba}`,
+        );
+      return { kind: 'waba', state };
+    }
+    const zone = fixed ?? event.tz ?? DEFAULT_TIME_ZONE;
+    if (!isValidTimeZone(zone))
+      return problem('invalid_zone', `"${zone}" (WABA ${event.waba}) is not an IANA time zone`);
+    let calendar = this.#calendars.get(zone);
+    if (calendar === undefined) {
+      calendar = new ZoneCalendar(zone);
+      this.#calendars.set(zone, calendar);
+    }
+    state = { zone, calendar, month: '', freeTierUsed: 0, charged: new Map() };
+    this.#wabas.set(event.waba, state);
+    return { kind: 'waba', state };
+  }
+
+  /** Drops pair states whose windows, entry point and conversations have all ended. */
+  #sweep(now: number): void {
+    for (const [key, pair] of this.#pairs) if (pair.expiresAt <= now) this.#pairs.delete(key);
+    this.#nextSweepAt = now + SWEEP_EVERY;
+  }
+}
+
+interface Rating {
+  readonly kind: 'rating';
+  readonly category: RatedCategory;
+  readonly pricingType: PricingType;
+  readonly conversation: string | null;
+  readonly billable: boolean;
+  readonly amountMicros: number;
+  readonly currency: string;
+}
+
+/** Conversations are named after the message that opened them. */
+function conversationId(event: DeliveredUsage): string {
+  return `conv:${event.message}`;
+}
