@@ -1,5 +1,6 @@
 // The thin HTTP layer: Fastify with zod schemas. Routes parse, call app/, and map the result.
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyRequest,
@@ -43,7 +44,8 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit,
-    disableRequestLogging: true,
+    // Request lines would dominate the log at webhook rates; errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     trustProxy: true,
     return503OnClosing: true,
   });
