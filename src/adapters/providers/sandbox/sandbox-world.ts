@@ -195,6 +195,9 @@ export interface SandboxOutboundMessage {
 
 type MutableOutbound = {
   -readonly [K in keyof SandboxOutboundMessage]: SandboxOutboundMessage[K];
+} & {
+  /** What its status webhooks report about price (kept for reads the user makes later). */
+  report: PricingReport | null;
 };
 
 export interface UserWritesInput {
@@ -651,7 +654,9 @@ export class SandboxWorld {
       record.status = 'read';
       user.unread = user.unread.filter((u) => u !== id);
       read.push(id);
-      await this.#emit(this.#sign(this.#statusPayload(number, record, 'read', now)));
+      await this.#emit(
+        this.#sign(this.#statusPayload(number, record, 'read', now, record.report ?? undefined)),
+      );
     }
     return read;
   }
@@ -765,6 +770,7 @@ export class SandboxWorld {
       pricing: null,
       replyTo: valid.replyTo,
       callbackData: valid.callbackData,
+      report: null,
     };
     this.#remember(record);
     this.#stats.accepted++;
@@ -789,6 +795,7 @@ export class SandboxWorld {
         entryPoint,
       });
       record.pricing = report.pricing;
+      record.report = report;
       this.#lifecycle(number, record, user, report, now);
     }
 
