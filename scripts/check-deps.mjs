@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Dependency-direction gate (ARCHITECTURE.md §1): core <- ports <- app <- adapters|http|workers|cli.
 // core imports nothing outside core (no node:*, no packages); ports import core only; app imports
-// core and ports; concrete adapters are imported only by app/container.ts (and tests).
+// core and ports; app/container.ts (the composition root) alone wires adapters, workers and http.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
@@ -42,9 +42,9 @@ for (const file of files) {
       app: ['core', 'ports', 'app'],
     }[layer];
     if (allowed && !allowed.includes(targetLayer)) {
+      // The composition root wires everything: adapters, workers and the HTTP server.
       const isContainer = relative(root, file) === join('app', 'container.ts');
-      if (!(isContainer && targetLayer === 'adapters'))
-        problems.push(`${where}: ${layer}/ may import only ${allowed.join(', ')}`);
+      if (!isContainer) problems.push(`${where}: ${layer}/ may import only ${allowed.join(', ')}`);
     }
     if (targetLayer === 'adapters' && layer !== 'adapters' && layer !== 'app') {
       problems.push(`${where}: adapters are wired only in app/container.ts`);

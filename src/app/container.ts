@@ -247,7 +247,7 @@ function buildProvider(
 ): Provider {
   const config = connection.config as Record<string, unknown>;
   const str = (key: string): string | undefined =>
-    typeof config[key] === 'string' ? (config[key] as string) : undefined;
+    typeof config[key] === 'string' ? config[key] : undefined;
   const deps = fetchImpl ? { fetch: fetchImpl } : {};
   switch (connection.provider) {
     case 'sandbox':

@@ -110,7 +110,11 @@ export function installProblemHandlers(app: FastifyInstance): void {
     if (error instanceof ApiProblem)
       return sendProblem(reply, problem(error.code, error.message, error.extensions));
     if (hasZodFastifySchemaValidationErrors(error)) {
-      const issues = error.validation.map((v) => {
+      const validation = error.validation as ReadonlyArray<{
+        instancePath: string;
+        message?: string;
+      }>;
+      const issues = validation.map((v) => {
         const where = `${error.validationContext ?? 'body'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}`;
         return { where, message: v.message ?? 'invalid' };
       });

@@ -6,7 +6,7 @@ const id = z.string().min(1).max(100);
 const media = z
   .object({
     id: z.string().min(1).optional(),
-    link: z.string().url().optional(),
+    link: z.url().optional(),
     caption: z.string().optional(),
     filename: z.string().optional(),
   })
@@ -50,7 +50,7 @@ const templateParameter = z
       })
       .optional(),
   })
-  .passthrough();
+  .loose();
 
 const envelope = {
   channelId: id.describe('The channel (business number) to send from'),
@@ -90,11 +90,7 @@ export const sendMessageBody = z.discriminatedUnion('type', [
       ...envelope,
       type: z.literal('contacts'),
       contacts: z
-        .array(
-          z
-            .object({ name: z.object({ formatted_name: z.string().min(1) }).passthrough() })
-            .passthrough(),
-        )
+        .array(z.object({ name: z.object({ formatted_name: z.string().min(1) }).loose() }).loose())
         .min(1),
     })
     .strict(),
@@ -113,10 +109,7 @@ export const sendMessageBody = z.discriminatedUnion('type', [
             'product_list',
             'location_request_message',
           ]),
-          header: z
-            .object({ type: z.string(), text: z.string().optional() })
-            .passthrough()
-            .optional(),
+          header: z.object({ type: z.string(), text: z.string().optional() }).loose().optional(),
           body: z.object({ text: z.string().min(1) }).optional(),
           footer: z.object({ text: z.string().min(1) }).optional(),
           action: z
@@ -145,7 +138,7 @@ export const sendMessageBody = z.discriminatedUnion('type', [
                 )
                 .optional(),
             })
-            .passthrough(),
+            .loose(),
         })
         .strict(),
     })

@@ -74,12 +74,16 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   registerOperationalRoutes(app, options, metrics);
-  await app.register(async (webhooks) => registerWebhookRoutes(webhooks, options, metrics));
+  await app.register((webhooks, _opts, done) => {
+    registerWebhookRoutes(webhooks, options, metrics);
+    done();
+  });
   await app.register(
-    async (v1) => {
+    (v1, _opts, done) => {
       v1.decorateRequest('workspaceId', '');
       v1.addHook('onRequest', authenticate(options.deps));
       registerApiRoutes(v1, options);
+      done();
     },
     { prefix: '/v1' },
   );

@@ -1,7 +1,6 @@
 // The /v1 API: every route is scoped to the workspace of the caller's API key.
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { OutboundContent } from '../../core/messages.ts';
 import type { JsonObject } from '../../ports/store.ts';
 import {
   AdminError,
@@ -84,7 +83,7 @@ export function registerApiRoutes(app: FastifyInstance, options: HttpOptions): v
         channelId,
         to,
         replyTo,
-        content: content as OutboundContent,
+        content,
         idempotencyKey: request.headers['idempotency-key'],
       });
       if (outcome.kind === 'invalid') throw new ApiProblem(outcome.code, outcome.detail);
