@@ -486,3 +486,24 @@ describe('sandbox world: users', () => {
     assert.deepEqual(kit.world.lastBusinessMessage(pn, AMELIA)?.id, answer);
   });
 });
+
+describe('sandbox world: its own failures', () => {
+  it('an error inside a simulated event goes to onError and later events still run', async () => {
+    const errors: unknown[] = [];
+    const kit = sandboxKit({ onError: (e) => errors.push(e) });
+    const now = kit.clock.now();
+    let ranAfter = false;
+    kit.world.schedule(now + 10, () => {
+      throw new Error('broken event');
+    });
+    kit.world.schedule(now + 20, () => {
+      ranAfter = true;
+    });
+    await kit.clock.advance(SECOND);
+    assert.deepEqual(
+      errors.map((e) => (e as Error).message),
+      ['broken event'],
+    );
+    assert.equal(ranAfter, true);
+  });
+});

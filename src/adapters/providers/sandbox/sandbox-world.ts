@@ -90,6 +90,8 @@ export interface SandboxWorldOptions {
   readonly maxDeliveryAttempts?: number;
   /** How many outbound messages `outbound()` remembers (default 10,000). */
   readonly historyLimit?: number;
+  /** Hears about errors inside simulated events (a bug, never a delivery failure: those are retried). */
+  readonly onError?: (error: unknown) => void;
 }
 
 export interface SandboxNumberInput {
@@ -294,6 +296,7 @@ export class SandboxWorld {
   readonly #enforceThroughput: boolean;
   readonly #maxAttempts: number;
   readonly #historyLimit: number;
+  readonly #onError: (error: unknown) => void;
 
   readonly #numbers = new Map<string, SandboxNumber>();
   /** WABA id → (name \0 language) → template. */
@@ -338,19 +341,21 @@ export class SandboxWorld {
     this.#enforceThroughput = options.enforceThroughput ?? false;
     this.#maxAttempts = Math.max(1, options.maxDeliveryAttempts ?? 6);
     this.#historyLimit = options.historyLimit ?? 10_000;
+    this.#onError = options.onError ?? (() => undefined);
     this.#salt = Math.floor(this.random() * 0xffffff);
     this.#pricing = new SandboxPricing(() => this.#hash('conversation', 32));
   }
 
   // ── time ────────────────────────────────────────────────────────────────────────────────
 
-  /** Schedules `fn` at `at` on the world's scheduler; errors are contained. */
+  /** Schedules `fn` at `at` on the world's scheduler; its errors go to `onError`. */
   schedule(at: number, fn: () => unknown): void {
     this.#schedule(at, async () => {
       try {
         await fn();
-      } catch {
+      } catch (error) {
         // a simulated event must never break the scheduler it runs on
+        this.#onError(error);
       }
     });
   }
