@@ -110,7 +110,13 @@ export async function deliverOutbound(
   }
   const failure = result.failure;
   if (failure.maybeSent) {
-    // A timeout: the provider may have sent it. Resending could deliver it twice.
+    // A timeout: the provider may have sent it. Resending could deliver it twice. Its first
+    // status webhook may already have told us it went out (matched through the callback data).
+    const current = await store.messages.get(message.id);
+    if (current?.providerMessageId) {
+      await store.jobs.complete(job.id);
+      return { kind: 'sent', message: current };
+    }
     const flagged = await flagForReview(
       deps,
       message,
