@@ -208,6 +208,37 @@ describe('template lint', () => {
     assert.deepEqual(rules(buttons([{ type: 'OTP', otp_type: 'COPY_CODE' }])), ['TPL-4 error']);
   });
 
+  it("TPL-4: Meta's other button and component types pass (and count); unknown ones are warned about", () => {
+    const withButtons = (list: TemplateButton[], extra: TemplateDefinition['components'] = []) =>
+      lintTemplate(
+        utility({
+          category: 'MARKETING',
+          components: [...utility().components, ...extra, { type: 'BUTTONS', buttons: list }],
+        }),
+      );
+    assert.deepEqual(
+      withButtons([
+        { type: 'FLOW', text: 'Book', flow_id: '1' },
+        { type: 'MPM', text: 'View items' },
+      ]),
+      [],
+    );
+    assert.deepEqual(
+      withButtons([{ type: 'QUICKREPLY', text: 'Yes' }]).map((f) => `${f.rule} ${f.severity}`),
+      ['TPL-4 warning'],
+    );
+    assert.deepEqual(
+      withButtons([{ type: 'FLOW', text: 'Book' }], [{ type: 'CAROUSEL', cards: [] }]),
+      [],
+    );
+    assert.deepEqual(
+      withButtons([{ type: 'FLOW', text: 'Book' }], [{ type: 'SIDEBAR' }]).map(
+        (f) => `${f.rule} ${f.severity}`,
+      ),
+      ['TPL-3 warning'],
+    );
+  });
+
   it('TPL-4: a URL button is at most 2000 characters with one variable, only at the end', () => {
     const urlButton = (b: Record<string, unknown>) =>
       lintTemplate(

@@ -82,6 +82,8 @@ function quote(value: unknown): string {
 }
 
 const COMPONENT_TYPES = ['HEADER', 'BODY', 'FOOTER', 'BUTTONS'] as const;
+/** Meta component types Parley passes through without checks. */
+const PASS_THROUGH_COMPONENT_TYPES = ['CAROUSEL', 'LIMITED_TIME_OFFER'] as const;
 type ComponentType = (typeof COMPONENT_TYPES)[number];
 
 /** What the per-component checks need to know about the whole template. */
@@ -220,7 +222,8 @@ function lintComponents(components: unknown, ctx: LintContext, r: Report): void 
     }
     const type = c.type.toUpperCase();
     if (!(COMPONENT_TYPES as readonly string[]).includes(type)) {
-      r.warn('TPL-3', `${path} has type ${quote(c.type)}, which Parley does not check`, path);
+      if (!(PASS_THROUGH_COMPONENT_TYPES as readonly string[]).includes(type))
+        r.warn('TPL-3', `${path}: ${quote(c.type)} is not a component type Parley knows`, path);
       return;
     }
     const list = positions.get(type as ComponentType) ?? [];
@@ -428,6 +431,9 @@ function lintFooter(c: Record<string, unknown>, path: string, ctx: LintContext, 
 }
 
 const KNOWN_BUTTON_TYPES = ['QUICK_REPLY', 'URL', 'PHONE_NUMBER', 'COPY_CODE', 'OTP'] as const;
+/** Meta button types Parley passes through without checks of their own (they still count in TPL-4). */
+const PASS_THROUGH_BUTTON_TYPES = ['FLOW', 'MPM', 'SPM', 'CATALOG', 'VOICE_CALL'] as const;
+const ALL_BUTTON_TYPES: readonly string[] = [...KNOWN_BUTTON_TYPES, ...PASS_THROUGH_BUTTON_TYPES];
 /** Buttons whose label the user sees and the business writes. */
 const LABELLED_BUTTON_TYPES = ['QUICK_REPLY', 'URL', 'PHONE_NUMBER'];
 
@@ -518,9 +524,8 @@ function lintButton(
   r: Report,
 ): void {
   const name = describeButton(b, j);
-  if (!(KNOWN_BUTTON_TYPES as readonly string[]).includes(type)) {
-    r.warn('TPL-4', `${name}: button type ${quote(b.type)} is not checked by Parley`, bpath);
-  }
+  if (!ALL_BUTTON_TYPES.includes(type))
+    r.warn('TPL-4', `${name}: ${quote(b.type)} is not a button type Parley knows`, bpath);
   if (LABELLED_BUTTON_TYPES.includes(type) && (typeof b.text !== 'string' || b.text.trim() === ''))
     r.error('TPL-4', `${name} needs a label (text)`, `${bpath}.text`);
   if (typeof b.text === 'string' && charLength(b.text) > TEMPLATE_LIMITS.buttonLabelMax)
