@@ -23,6 +23,19 @@ export interface DemoSetup {
   readonly created: boolean;
 }
 
+/**
+ * Demo data only on a brand-new SQLite data dir with no configuration (or when it is already the
+ * demo's data dir), or when asked for with --demo; never in a configured or PostgreSQL deployment.
+ */
+export function shouldRunDemo(input: {
+  unconfigured: boolean;
+  brandNew: boolean;
+  hasDemo: boolean;
+  forced: boolean;
+}): boolean {
+  return input.forced || (input.unconfigured && (input.brandNew || input.hasDemo));
+}
+
 /** Declared workspaces, connections and channels are created when absent (matched by name). */
 export async function applyConfigFile(deps: AppDeps, file: ConfigFile): Promise<void> {
   for (const declared of file.workspaces ?? []) {

@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { isUnconfigured, loadConfig, ConfigError, type ParleyConfig } from '../app/config.ts';
 import { backupDatabase, createParley, openStore, VERSION } from '../app/container.ts';
-import { applyConfigFile, ensureAdminKey, ensureDemo } from '../app/bootstrap.ts';
+import { applyConfigFile, ensureAdminKey, ensureDemo, shouldRunDemo } from '../app/bootstrap.ts';
 import { runDoctor } from './doctor.ts';
 
 export function buildProgram(): Command {
