@@ -58,12 +58,14 @@ async function start(config: ParleyConfig, forceDemo: boolean): Promise<void> {
   const brandNew = (await deps.store.workspaces.count()) === 0;
   await applyConfigFile(deps, config.file);
   if (config.adminApiKey) await ensureAdminKey(deps, config.adminApiKey);
-  // Demo data only on a brand-new unconfigured SQLite data dir, or when asked for.
-  const hadDemo = (await deps.store.workspaces.list()).some((w) => w.settings.demo === true);
-  const demo =
-    forceDemo || (isUnconfigured(config) && (brandNew || hadDemo))
-      ? await ensureDemo(deps, config)
-      : null;
+  const hasDemo = (await deps.store.workspaces.list()).some((w) => w.settings.demo === true);
+  const runDemo = shouldRunDemo({
+    unconfigured: isUnconfigured(config),
+    brandNew,
+    hasDemo,
+    forced: forceDemo,
+  });
+  const demo = runDemo ? await ensureDemo(deps, config) : null;
   const url = await parley.start({ listen: true });
   if (demo) await parley.startDemo(demo.channel);
 
