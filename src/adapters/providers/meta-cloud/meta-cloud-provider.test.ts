@@ -1076,6 +1076,26 @@ describe('Cloud API provider — Meta specifics', () => {
     });
   });
 
+  it('A.1: retries a download whose bytes do not match the announced sha256, then gives up', async () => {
+    const announced = createHash('sha256').update('the real bytes').digest('hex');
+    server.on('GET', '/v23.0/MEDIA4', {
+      body: {
+        url: `${server.url}/corrupt`,
+        mime_type: 'image/png',
+        sha256: announced,
+        id: 'MEDIA4',
+      },
+    });
+    server.on('GET', '/corrupt', { body: Buffer.from('truncated') });
+    await assert.rejects(provider.downloadMedia('MEDIA4'), (e: unknown) => {
+      assert.ok(e instanceof CloudApiRequestError);
+      assert.equal(e.failure.reason, 'media');
+      assert.match(e.message, /does not match its sha256/);
+      return true;
+    });
+    assert.equal(server.requests.filter((r) => r.path === '/corrupt').length, 3);
+  });
+
   it('A.1: gives up on media after three failed attempts', async () => {
     server.on('GET', '/v23.0/MEDIA3', {
       status: 500,

@@ -149,6 +149,9 @@ export class CloudApiRequestError extends Error {
   constructor(
     message: string,
     readonly failure: SendFailure,
+    /** Whether trying again can help (transient provider trouble, a corrupted transfer). */
+    readonly retryable: boolean = failure.reason === 'provider_unavailable' ||
+      failure.reason === 'throughput',
   ) {
     super(message);
   }
@@ -582,16 +585,20 @@ export function createCloudApiProvider(
     if (sha256 && /^[0-9a-f]{64}$/i.test(sha256)) {
       const actual = createHash('sha256').update(outcome.body).digest('hex');
       if (actual !== sha256.toLowerCase())
-        throw new CloudApiRequestError(`media ${mediaId} does not match its sha256`, {
-          reason: 'media',
-          details: 'downloaded bytes do not match the sha256 the provider announced',
-        });
+        throw new CloudApiRequestError(
+          `media ${mediaId} does not match its sha256`,
+          {
+            reason: 'media',
+            details: 'downloaded bytes do not match the sha256 the provider announced',
+          },
+          true,
+        );
     }
     const media: { -readonly [K in keyof DownloadedMedia]: DownloadedMedia[K] } = {
       bytes: outcome.body,
     };
     const mimeType = isObject(meta) ? str(meta.mime_type) : undefined;
-    const size = isObject(meta) ? Number(meta.file_size) : NaN;
+    const size = isObject(meta) ? Number(str(meta.file_size) ?? NaN) : NaN;
     if (mimeType !== undefined) media.mimeType = mimeType;
     if (sha256 !== undefined) media.sha256 = sha256;
     if (Number.isFinite(size)) media.fileSize = size;
@@ -608,11 +615,7 @@ export function createCloudApiProvider(
       try {
         return await downloadOnce(mediaId);
       } catch (error) {
-        const retryable =
-          error instanceof CloudApiRequestError &&
-          (error.failure.reason === 'provider_unavailable' ||
-            error.failure.reason === 'throughput' ||
-            error.failure.details?.includes('sha256') === true);
+        const retryable = error instanceof CloudApiRequestError && error.retryable;
         if (!retryable || attempt >= attempts) throw error;
         await sleep(error.failure.retryAfterMs ?? 250 * 2 ** (attempt - 1));
       }
