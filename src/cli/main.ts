@@ -4,6 +4,7 @@ import { isUnconfigured, loadConfig, ConfigError, type ParleyConfig } from '../a
 import { backupDatabase, createParley, openStore, VERSION } from '../app/container.ts';
 import { applyConfigFile, ensureAdminKey, ensureDemo, shouldRunDemo } from '../app/bootstrap.ts';
 import { runDoctor } from './doctor.ts';
+import { registerTemplatesCommand } from './templates-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
       console.log(`backup written to ${file}`);
     });
 
+  registerTemplatesCommand(program);
   return program;
 }
 
