@@ -1,12 +1,65 @@
 // The raw webhook log (hot path), API idempotency keys and templates.
+import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import type { Store, TemplateRecord } from '../../../ports/store.ts';
+import type { Database, WebhooksTable } from './database-schema.ts';
 import { newId } from './ids.ts';
+import { InsertBatcher } from './insert-batcher.ts';
 import { toIdempotency, toJsonText, toTemplate, toWebhook } from './row-mappers.ts';
 import type { StoreContext } from './store-context.ts';
 
-export function webhookRepository(ctx: StoreContext): Store['webhooks'] {
+/** Rows per multi-row INSERT (PostgreSQL allows 65,535 parameters; 10 columns each here). */
+const WEBHOOK_BATCH = 500;
+
+/**
+ * The group-commit writer for the webhook log, one per store (outside transactions). SQLite
+ * runs the batch as single-row inserts on one cached statement inside one transaction;
+ * PostgreSQL sends one multi-row INSERT (one round trip, one commit).
+ */
+export function webhookBatcher(
+  db: Kysely<Database>,
+  dialect: StoreContext['dialect'],
+): InsertBatcher<Insertable<WebhooksTable>> {
+  return new InsertBatcher({
+    maxBatch: WEBHOOK_BATCH,
+    writeOne: async (row) => {
+      await db.insertInto('webhooks').values(row).execute();
+    },
+    writeMany: async (rows) => {
+      if (dialect === 'postgres') {
+        await db
+          .insertInto('webhooks')
+          .values([...rows])
+          .execute();
+        return;
+      }
+      // Compiled once per batch and bound per row: the statement is prepared once (cached).
+      const first = rows[0];
+      if (!first) return;
+      const columns = Object.keys(first) as (keyof typeof first)[];
+      const { sql: insertSql } = db.insertInto('webhooks').values(first).compile();
+      await db.transaction().execute(async (trx) => {
+        for (const row of rows) {
+          await trx.executeQuery(
+            CompiledQuery.raw(
+              insertSql,
+              columns.map((c) => row[c]),
+            ),
+          );
+        }
+      });
+    },
+  });
+}
+
+export function webhookRepository(
+  ctx: StoreContext,
+  batcher?: InsertBatcher<Insertable<WebhooksTable>>,
+): Store['webhooks'] {
   return {
-    /** Hot path (every webhook, before the 200): one INSERT, no read-back. */
+    /**
+     * Hot path (every webhook, before the 200): no read-back, and outside a transaction the row
+     * joins the current group commit. Inside a transaction it is written (and rolled back) there.
+     */
     async insert(input) {
       const row = {
         id: newId(),
@@ -20,7 +73,9 @@ export function webhookRepository(ctx: StoreContext): Store['webhooks'] {
         error: null,
         processed_at: null,
       };
-      await ctx.db().insertInto('webhooks').values(row).execute();
+      const db = ctx.db();
+      if (batcher && !db.isTransaction) await batcher.insert(row);
+      else await db.insertInto('webhooks').values(row).execute();
       return toWebhook(row);
     },
     async get(id) {

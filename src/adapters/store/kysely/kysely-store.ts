@@ -1,8 +1,8 @@
 // The Store port on Kysely: one implementation for SQLite (better-sqlite3) and PostgreSQL (pg).
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { Kysely, Migrator, PostgresDialect, sql, type Transaction } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type Insertable, type Transaction } from 'kysely';
 import type { Store } from '../../../ports/store.ts';
-import type { Database } from './database-schema.ts';
+import type { Database, WebhooksTable } from './database-schema.ts';
 import { jobQueue } from './job-queue.ts';
 import {
   contactRepository,
@@ -12,12 +12,14 @@ import {
 import {
   idempotencyRepository,
   templateRepository,
+  webhookBatcher,
   webhookRepository,
 } from './intake-repositories.ts';
+import type { InsertBatcher } from './insert-batcher.ts';
 import { messageRepository, statusEventRepository } from './message-repositories.ts';
 import { migrationProvider, type SqlDialectName } from './migrations.ts';
 import { createPostgresPool } from './postgres-pool.ts';
-import { cachingDatabase, openSqlite, ParleySqliteDialect } from './sqlite-dialect.ts';
+import { openSqlite, ParleySqliteDialect } from './sqlite-dialect.ts';
 import type { StoreContext } from './store-context.ts';
 import {
   apiKeyRepository,
@@ -44,7 +46,11 @@ interface TransactionFrame {
 
 type Lifecycle = Pick<Store, 'transaction' | 'migrate' | 'ping' | 'close'>;
 
-function buildStore(ctx: StoreContext, lifecycle: Lifecycle): Store {
+function buildStore(
+  ctx: StoreContext,
+  lifecycle: Lifecycle,
+  webhookWriter?: InsertBatcher<Insertable<WebhooksTable>>,
+): Store {
   return {
     dialect: ctx.dialect,
     ...lifecycle,
@@ -57,7 +63,7 @@ function buildStore(ctx: StoreContext, lifecycle: Lifecycle): Store {
     conversations: conversationRepository(ctx),
     messages: messageRepository(ctx),
     statusEvents: statusEventRepository(ctx),
-    webhooks: webhookRepository(ctx),
+    webhooks: webhookRepository(ctx, webhookWriter),
     idempotency: idempotencyRepository(ctx),
     templates: templateRepository(ctx),
     jobs: jobQueue(ctx),
@@ -99,16 +105,21 @@ function openStore(options: KyselyStoreOptions): Store {
   const now = options.now ?? Date.now;
   const dialect: SqlDialectName = target.dialect;
 
-  const db =
-    target.dialect === 'postgres'
-      ? new Kysely<Database>({
-          dialect: new PostgresDialect({ pool: createPostgresPool(target.url) }),
-        })
-      : new Kysely<Database>({
-          dialect: new ParleySqliteDialect({
-            database: cachingDatabase(openSqlite(target.file)),
-          }),
-        });
+  // SQLite is opened now, so a bad path fails here rather than at the first query.
+  let closeUnused = (): void => undefined;
+  let db: Kysely<Database>;
+  if (target.dialect === 'postgres') {
+    db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: createPostgresPool(target.url) }),
+    });
+  } else {
+    const handle = openSqlite(target.file);
+    closeUnused = () => {
+      if (handle.open) handle.close();
+    };
+    db = new Kysely<Database>({ dialect: new ParleySqliteDialect(() => handle) });
+  }
+  const webhookWriter = webhookBatcher(db, dialect);
 
   const frames = new AsyncLocalStorage<TransactionFrame>();
   const activeFrame = (): TransactionFrame | undefined => {
@@ -148,25 +159,31 @@ function openStore(options: KyselyStoreOptions): Store {
     now,
   };
 
-  const store = buildStore(rootCtx, {
-    transaction,
-    async migrate() {
-      if (activeFrame()) throw new Error('migrate() cannot run inside a transaction');
-      const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
-      const { error, results } = await migrator.migrateToLatest();
-      if (error !== undefined) {
-        throw error instanceof Error ? error : new Error('migration failed', { cause: error });
-      }
-      return (results ?? [])
-        .filter((r) => r.status === 'Success' && r.direction === 'Up')
-        .map((r) => r.migrationName);
+  const store = buildStore(
+    rootCtx,
+    {
+      transaction,
+      async migrate() {
+        if (activeFrame()) throw new Error('migrate() cannot run inside a transaction');
+        const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+        const { error, results } = await migrator.migrateToLatest();
+        if (error !== undefined) {
+          throw error instanceof Error ? error : new Error('migration failed', { cause: error });
+        }
+        return (results ?? [])
+          .filter((r) => r.status === 'Success' && r.direction === 'Up')
+          .map((r) => r.migrationName);
+      },
+      async ping() {
+        await sql`select 1`.execute(rootCtx.db());
+      },
+      async close() {
+        await webhookWriter.flush();
+        await db.destroy();
+        closeUnused();
+      },
     },
-    async ping() {
-      await sql`select 1`.execute(rootCtx.db());
-    },
-    async close() {
-      await db.destroy();
-    },
-  });
+    webhookWriter,
+  );
   return store;
 }
