@@ -277,16 +277,11 @@ export function createCloudApiProvider(
     : settings.token;
   const label = settings.kind === 'meta' ? 'Meta' : settings.kind;
 
-  async function http(
-    method: string,
-    url: string,
-    body?: unknown,
-    extraHeaders: Record<string, string> = {},
-  ): Promise<HttpOutcome> {
+  async function http(method: string, url: string, body?: unknown): Promise<HttpOutcome> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
-      const headers: Record<string, string> = { [settings.authHeader]: authValue, ...extraHeaders };
+      const headers: Record<string, string> = { [settings.authHeader]: authValue };
       if (body !== undefined) headers['Content-Type'] = 'application/json';
       const response = await doFetch(url, {
         method,
@@ -299,7 +294,9 @@ export function createCloudApiProvider(
     } catch (error) {
       if (controller.signal.aborted) return { kind: 'timeout' };
       const code = errorCode(error);
-      const message = code ?? (error instanceof Error ? error.message : String(error));
+      // Some errors quote the URL, and debug_token carries the token in its query: never echo it.
+      const raw = code ?? (error instanceof Error ? error.message : String(error));
+      const message = settings.token ? raw.split(settings.token).join('[token]') : raw;
       return {
         kind: 'network',
         message,
