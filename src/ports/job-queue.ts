@@ -31,7 +31,7 @@ export interface ClaimOptions {
 }
 
 export interface JobQueue {
-  enqueue<P>(queue: string, payload: P, options: EnqueueOptions): Promise<string>;
+  enqueue(queue: string, payload: unknown, options: EnqueueOptions): Promise<string>;
   /** Leases up to `limit` due jobs, oldest runAt first. */
   claim<P>(queue: string, options: ClaimOptions): Promise<Job<P>[]>;
   /** Done: the job is removed. */
