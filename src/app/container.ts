@@ -155,7 +155,7 @@ export async function createParley(
       const cached = cache.get(connection.id);
       if (cached) return cached;
       const secrets = secretBox.open(connection.secretsEncrypted);
-      const provider = buildProvider(connection, secrets, sandbox, overrides.fetch);
+      const provider = buildProvider(connection, secrets, sandbox, clock, overrides.fetch);
       cache.set(connection.id, provider);
       return provider;
     },
@@ -243,12 +243,14 @@ function buildProvider(
   connection: Connection,
   secrets: Record<string, string>,
   sandbox: SandboxHub,
+  clock: Clock,
   fetchImpl?: typeof fetch,
 ): Provider {
   const config = connection.config as Record<string, unknown>;
   const str = (key: string): string | undefined =>
     typeof config[key] === 'string' ? config[key] : undefined;
-  const deps = fetchImpl ? { fetch: fetchImpl } : {};
+  // Provider receive times and Retry-After dates follow Parley's clock.
+  const deps = { now: () => clock.now(), ...(fetchImpl ? { fetch: fetchImpl } : {}) };
   switch (connection.provider) {
     case 'sandbox':
       return createSandboxProvider(sandbox.worldFor(connection, secrets.appSecret ?? ''));
