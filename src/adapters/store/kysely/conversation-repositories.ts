@@ -1,7 +1,13 @@
 // Contacts, customer-care windows and conversations (the inbox's tables).
-import { sql, type Updateable } from 'kysely';
-import type { Contact, Conversation, Page, Store } from '../../../ports/store.ts';
-import type { ConversationsTable } from './database-schema.ts';
+import { sql, type Kysely, type Updateable } from 'kysely';
+import type {
+  Contact,
+  Conversation,
+  ConversationFilter,
+  Page,
+  Store,
+} from '../../../ports/store.ts';
+import type { ConversationsTable, Database } from './database-schema.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
 import { newId } from './ids.ts';
 import { toCareWindow, toContact, toConversation } from './row-mappers.ts';
@@ -144,6 +150,35 @@ export function careWindowRepository(ctx: StoreContext): Store['windows'] {
   };
 }
 
+/**
+ * The inbox listing query, exported so its plan can be checked against the indexes: every
+ * filter is an equality and the order is the index's own (last_message_at, id), walked
+ * backwards; the cursor is a row-value comparison both dialects use as an index bound.
+ */
+export function conversationListQuery(
+  db: Kysely<Database>,
+  filter: ConversationFilter,
+  rows: number,
+) {
+  let query = db
+    .selectFrom('conversations')
+    .selectAll()
+    .where('workspace_id', '=', filter.workspaceId);
+  if (filter.channelId !== undefined) query = query.where('channel_id', '=', filter.channelId);
+  if (filter.contactId !== undefined) query = query.where('contact_id', '=', filter.contactId);
+  if (filter.state !== undefined) query = query.where('state', '=', filter.state);
+  if (filter.assigneeId === null) query = query.where('assignee_id', 'is', null);
+  else if (filter.assigneeId !== undefined)
+    query = query.where('assignee_id', '=', filter.assigneeId);
+  if (filter.cursor !== undefined) {
+    const after = decodeCursor(filter.cursor);
+    query = query.where((eb) =>
+      eb(eb.refTuple('last_message_at', 'id'), '<', eb.tuple(after.at, after.id)),
+    );
+  }
+  return query.orderBy('last_message_at', 'desc').orderBy('id', 'desc').limit(rows);
+}
+
 export function conversationRepository(ctx: StoreContext): Store['conversations'] {
   const findOpen = async (channelId: string, contactId: string): Promise<Conversation | null> => {
     const row = await ctx
@@ -205,28 +240,7 @@ export function conversationRepository(ctx: StoreContext): Store['conversations'
     /** Most recent activity first (lastMessageAt, then id); `assigneeId: null` means unassigned. */
     async list(filter): Promise<Page<Conversation>> {
       const limit = pageLimit(filter.limit);
-      let query = ctx
-        .db()
-        .selectFrom('conversations')
-        .selectAll()
-        .where('workspace_id', '=', filter.workspaceId);
-      if (filter.channelId !== undefined) query = query.where('channel_id', '=', filter.channelId);
-      if (filter.contactId !== undefined) query = query.where('contact_id', '=', filter.contactId);
-      if (filter.state !== undefined) query = query.where('state', '=', filter.state);
-      if (filter.assigneeId === null) query = query.where('assignee_id', 'is', null);
-      else if (filter.assigneeId !== undefined)
-        query = query.where('assignee_id', '=', filter.assigneeId);
-      if (filter.cursor !== undefined) {
-        const after = decodeCursor(filter.cursor);
-        query = query.where((eb) =>
-          eb(eb.refTuple('last_message_at', 'id'), '<', eb.tuple(after.at, after.id)),
-        );
-      }
-      const rows = await query
-        .orderBy('last_message_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
+      const rows = await conversationListQuery(ctx.db(), filter, limit + 1).execute();
       const items = rows.slice(0, limit).map(toConversation);
       const last = items[items.length - 1];
       return {

@@ -115,9 +115,14 @@ function initial(dialect: SqlDialectName): Migration {
         .addColumn('last_message_at', 'bigint', (c) => c.notNull())
         .addColumn('closed_at', 'bigint')
         .execute();
-      // Inbox listings filter by workspace plus one of state / assignee / channel and read newest
-      // first: each shape gets an index ending in (last_message_at, id) so the database walks it
-      // backwards and stops after one page instead of sorting every conversation.
+      // Inbox listings read newest first, filtered by workspace plus state / assignee / channel /
+      // contact. Each common shape has an index ending in (last_message_at, id), so the database
+      // walks it backwards and stops after one page instead of sorting every conversation
+      // (PRODUCT P5: 100,000 conversations, p95 < 50 ms). The assignee index leads with state
+      // too because "my open" and "unassigned open" are the queues agents live in; a channel
+      // or contact filter walks that channel's or contact's conversations and filters state.
+      // Every index leads with workspace_id, the one equality every listing has, so even
+      // SQLite's statistics-free planner ranks the more specific index first.
       await db.schema
         .createIndex('conversations_workspace_recent')
         .on('conversations')
@@ -136,12 +141,12 @@ function initial(dialect: SqlDialectName): Migration {
       await db.schema
         .createIndex('conversations_channel_recent')
         .on('conversations')
-        .columns(['channel_id', 'state', 'last_message_at', 'id'])
+        .columns(['workspace_id', 'channel_id', 'last_message_at', 'id'])
         .execute();
       await db.schema
         .createIndex('conversations_contact_recent')
         .on('conversations')
-        .columns(['contact_id', 'last_message_at', 'id'])
+        .columns(['workspace_id', 'contact_id', 'last_message_at', 'id'])
         .execute();
       // At most one open conversation per (channel, contact): two workers racing to open one
       // end up sharing it instead of splitting the thread.
