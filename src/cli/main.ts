@@ -4,6 +4,7 @@ import { isUnconfigured, loadConfig, ConfigError, type ParleyConfig } from '../a
 import { backupDatabase, createParley, openStore, VERSION } from '../app/container.ts';
 import { applyConfigFile, ensureAdminKey, ensureDemo, shouldRunDemo } from '../app/bootstrap.ts';
 import { runDoctor } from './doctor.ts';
+import { registerRateCommand } from './rate-command.ts';
 import { registerTemplatesCommand } from './templates-command.ts';
 
 export function buildProgram(): Command {
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
       console.log(`backup written to ${file}`);
     });
 
+  registerRateCommand(program);
   registerTemplatesCommand(program);
   return program;
 }
