@@ -78,7 +78,7 @@ export async function freshPostgresUrl(): Promise<{ url: string; drop: () => Pro
 }
 
 /** A SQLite file in its own temporary directory (WAL side files included in the cleanup). */
-export function freshSqliteFile(): { file: string; cleanup(): void } {
+export function freshSqliteFile(): { file: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   return {
     file: join(dir, 'parley.db'),

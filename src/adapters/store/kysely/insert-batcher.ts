@@ -58,16 +58,25 @@ export class InsertBatcher<Row> {
   }
 
   async #write(batch: PendingRow<Row>[]): Promise<void> {
-    if (batch.length === 1) {
-      const [only] = batch;
-      if (only) await this.#writeOne(only.row).then(only.resolve, only.reject);
-      return;
+    if (batch.length > 1) {
+      try {
+        await this.#writeMany(batch.map((p) => p.row));
+        for (const p of batch) p.resolve();
+        return;
+      } catch {
+        // Fall through: one by one, so only the row at fault fails.
+      }
     }
+    for (const p of batch) await this.#writeAlone(p);
+  }
+
+  /** Never throws: a writer that throws (even synchronously) rejects only its own caller. */
+  async #writeAlone(pending: PendingRow<Row>): Promise<void> {
     try {
-      await this.#writeMany(batch.map((p) => p.row));
-      for (const p of batch) p.resolve();
-    } catch {
-      for (const p of batch) await this.#writeOne(p.row).then(p.resolve, p.reject);
+      await this.#writeOne(pending.row);
+      pending.resolve();
+    } catch (error) {
+      pending.reject(error);
     }
   }
 }

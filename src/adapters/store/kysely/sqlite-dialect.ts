@@ -5,8 +5,10 @@ import Database from 'better-sqlite3';
 import {
   CompiledQuery,
   SelectQueryNode,
+  SqliteAdapter,
   SqliteDialect,
   type DatabaseConnection,
+  type DialectAdapter,
   type Driver,
   type QueryResult,
 } from 'kysely';
@@ -157,7 +159,20 @@ class SqliteDriver implements Driver {
   }
 }
 
-/** Kysely's SQLite dialect (compiler, adapter, introspector) with the driver above. */
+/**
+ * Kysely assumes one process per SQLite file: its migration lock is a no-op and migrations run
+ * outside a transaction. SQLite does run DDL transactionally, so say so: the Migrator then
+ * wraps its work in one (BEGIN IMMEDIATE) transaction, which both locks out a second process
+ * migrating the same file (it waits, then sees the work done) and rolls back a failed migration
+ * instead of leaving half a schema.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+/** Kysely's SQLite dialect (compiler, introspector) with the driver and adapter above. */
 export class ParleySqliteDialect extends SqliteDialect {
   readonly #open: () => Database.Database;
 
@@ -169,5 +184,9 @@ export class ParleySqliteDialect extends SqliteDialect {
 
   override createDriver(): Driver {
     return new SqliteDriver(this.#open);
+  }
+
+  override createAdapter(): DialectAdapter {
+    return new TransactionalDdlSqliteAdapter();
   }
 }
