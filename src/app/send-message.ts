@@ -95,7 +95,7 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
     replyTo = quoted.providerMessageId;
   }
 
-  const outcome = await store.transaction(async (tx) => {
+  const attempt = store.transaction(async (tx): Promise<SendOutcome> => {
     // The same key may race in twice: re-check inside the transaction.
     if (input.idempotencyKey) {
       const replay = await replayIdempotent(tx, input.workspaceId, input.idempotencyKey, hash, now);
@@ -149,7 +149,7 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
     });
     const message = inserted.record;
     if (input.idempotencyKey) {
-      await tx.idempotency.put({
+      const won = await tx.idempotency.put({
         workspaceId: input.workspaceId,
         key: input.idempotencyKey,
         requestHash: hash,
@@ -157,6 +157,9 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
         createdAt: now,
         expiresAt: now + deps.policy.idempotencyTtlMs,
       });
+      // A concurrent request with the same key committed first (on PostgreSQL its insert held
+      // ours until then): roll all of this back and answer as a replay of the winner.
+      if (!won) throw new IdempotencyRaceLost();
     }
     if (!refusal)
       await tx.jobs.enqueue(
@@ -166,8 +169,18 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
       );
     return { kind: refusal ? 'refused' : 'queued', message, replayed: false } as const;
   });
-  return outcome;
+  return attempt.catch(async (error: unknown) => {
+    const replay =
+      error instanceof IdempotencyRaceLost && input.idempotencyKey
+        ? await replayIdempotent(store, input.workspaceId, input.idempotencyKey, hash, now)
+        : null;
+    if (!replay) throw error;
+    return replay;
+  });
 }
+
+/** Rolls back a send whose Idempotency-Key a concurrent request won. */
+class IdempotencyRaceLost extends Error {}
 
 async function replayIdempotent(
   store: Store,

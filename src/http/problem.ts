@@ -1,6 +1,6 @@
 // The one place where errors become HTTP answers: RFC 9457 problem+json with a stable `code`.
 // Bad input is always a precise 4xx; a 500 means a bug, and its details stay in the log.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import type { ReasonCode } from '../core/reason-codes.ts';
 
@@ -29,6 +29,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   idempotency_conflict: 409,
   conflict: 409,
   payload_too_large: 413,
+  uri_too_long: 414,
   unsupported_media_type: 415,
   not_ready: 503,
   internal: 500,
@@ -48,6 +49,7 @@ const TITLES: Readonly<Record<string, string>> = {
   idempotency_conflict: 'Idempotency key reused with a different request',
   conflict: 'Conflict',
   payload_too_large: 'Payload too large',
+  uri_too_long: 'URI too long',
   unsupported_media_type: 'Unsupported media type',
   not_ready: 'Not ready',
   internal: 'Internal error',
@@ -115,12 +117,24 @@ export function installProblemHandlers(app: FastifyInstance): void {
         message?: string;
       }>;
       const issues = validation.map((v) => {
-        const where = `${error.validationContext ?? 'body'}${v.instancePath ? v.instancePath.replace(/\//g, '.') : ''}`;
-        return { where, message: v.message ?? 'invalid' };
+        // "/text/body" → "body.text.body"; the root itself ("" or "/") is just "body".
+        const path = v.instancePath.split('/').filter(Boolean).join('.');
+        const context = error.validationContext ?? 'body';
+        return { where: path ? `${context}.${path}` : context, message: v.message ?? 'invalid' };
       });
       const detail = issues.map((i) => `${i.where}: ${i.message}`).join('; ');
       return sendProblem(reply, problem('validation_failed', detail, { issues }));
     }
+    // The store's InvalidCursorError (a cursor it did not hand out) is the caller's mistake, not
+    // a fault. Matched by name because http/ must not import adapters.
+    if (error.name === 'InvalidCursorError')
+      return sendProblem(
+        reply,
+        problem(
+          'invalid_request',
+          'cursor is not a valid page cursor: pass the nextCursor of a previous page unchanged',
+        ),
+      );
     switch (error.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
         return sendProblem(
@@ -167,4 +181,31 @@ export function installProblemHandlers(app: FastifyInstance): void {
       problem('internal', 'An unexpected error occurred; it has been logged.'),
     );
   });
+}
+
+/**
+ * Errors the router raises before any route runs (Fastify's `frameworkErrors` option): a URL
+ * with broken percent-encoding, or a path parameter longer than the router accepts. Without this
+ * they would be answered as plain JSON instead of problem+json.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+    return sendProblem(
+      reply,
+      problem('uri_too_long', 'A path segment is longer than any id Parley hands out'),
+    );
+  if (error.code === 'FST_ERR_BAD_URL')
+    return sendProblem(
+      reply,
+      problem('invalid_request', 'The URL is not valid (broken percent-encoding)'),
+    );
+  request.log.error({ err: error }, 'router error');
+  return sendProblem(
+    reply,
+    problem('internal', 'An unexpected error occurred; it has been logged.'),
+  );
 }

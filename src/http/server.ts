@@ -16,7 +16,7 @@ import type { InboundEvent } from '../core/inbound.ts';
 import type { WebhookRecord } from '../ports/store.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { hashApiKey } from '../app/api-keys.ts';
-import { ApiProblem, installProblemHandlers } from './problem.ts';
+import { ApiProblem, frameworkErrorHandler, installProblemHandlers } from './problem.ts';
 import { registerApiRoutes } from './routes/api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -48,6 +48,9 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: true,
     return503OnClosing: true,
+    frameworkErrors: (error, request, reply) => {
+      frameworkErrorHandler(error, request, reply);
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -81,8 +84,12 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
   await app.register(
     (v1, _opts, done) => {
       v1.decorateRequest('workspaceId', '');
-      v1.addHook('onRequest', authenticate(options.deps));
-      registerApiRoutes(v1, options);
+      // The API speaks JSON only: Fastify's default text/plain parser would hand a string to the
+      // body schema and answer 400 where 415 is the truth.
+      v1.removeContentTypeParser('text/plain');
+      const auth = createAuthenticator(options.deps);
+      v1.addHook('onRequest', auth.onRequest);
+      registerApiRoutes(v1, options, { onApiKeyRevoked: auth.forget });
       done();
     },
     { prefix: '/v1' },
@@ -112,10 +119,14 @@ function registerOperationalRoutes(
   });
 }
 
-/** Bearer API keys, looked up by hash; a short cache keeps the hot path off the database. */
-function authenticate(deps: AppDeps) {
-  const cache = new Map<string, { workspaceId: string; until: number }>();
-  return async (request: FastifyRequest) => {
+/**
+ * Bearer API keys, looked up by hash; a short cache keeps the hot path off the database.
+ * `forget` drops a revoked key at once, so revocation through this node takes effect immediately
+ * (other nodes notice within the cache's lifetime).
+ */
+function createAuthenticator(deps: AppDeps) {
+  const cache = new Map<string, { workspaceId: string; keyId: string; until: number }>();
+  const onRequest = async (request: FastifyRequest) => {
     if (request.url.startsWith('/v1/openapi.json')) return;
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
@@ -135,7 +146,11 @@ function authenticate(deps: AppDeps) {
     if (!key || key.revokedAt !== null)
       throw new ApiProblem('unauthenticated', 'The API key is not valid (unknown or revoked)');
     if (cache.size > 10_000) cache.clear();
-    cache.set(hash, { workspaceId: key.workspaceId, until: now + 30_000 });
+    cache.set(hash, { workspaceId: key.workspaceId, keyId: key.id, until: now + 30_000 });
     request.workspaceId = key.workspaceId;
   };
+  const forget = (keyId: string): void => {
+    for (const [hash, entry] of cache) if (entry.keyId === keyId) cache.delete(hash);
+  };
+  return { onRequest, forget };
 }

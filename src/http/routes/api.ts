@@ -61,7 +61,16 @@ async function guard<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function registerApiRoutes(app: FastifyInstance, options: HttpOptions): void {
+export interface ApiRouteHooks {
+  /** A key was revoked: forget any cached authentication for it. */
+  readonly onApiKeyRevoked: (keyId: string) => void;
+}
+
+export function registerApiRoutes(
+  app: FastifyInstance,
+  options: HttpOptions,
+  hooks: ApiRouteHooks,
+): void {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const deps = options.deps;
 
@@ -380,6 +389,7 @@ export function registerApiRoutes(app: FastifyInstance, options: HttpOptions): v
       );
       if (!revoked)
         throw new ApiProblem('not_found', `No API key ${request.params.id} in this workspace`);
+      hooks.onApiKeyRevoked(request.params.id);
       return reply.status(204).send();
     },
   );

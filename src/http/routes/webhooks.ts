@@ -33,7 +33,7 @@ export function registerWebhookRoutes(
           const result = await answerChallenge(options.deps, {
             connectionId: request.params.connectionId,
             ingress,
-            query: request.query as Record<string, string | undefined>,
+            query: singleValues(request.query),
           });
           if (result.kind === 'rejected')
             return sendProblem(reply, problem(result.code, result.detail));
@@ -63,7 +63,7 @@ async function receive(
     method: request.method,
     url: `${options.deps.publicUrl}${request.url}`,
     headers: request.headers as Record<string, string | undefined>,
-    query: request.query as Record<string, string | undefined>,
+    query: singleValues(request.query),
     body,
   };
   const result = await ingestWebhook(options.deps, { connectionId, ingress, raw });
@@ -75,4 +75,17 @@ async function receive(
   // Processing starts after the acknowledgement is on its way.
   setImmediate(() => options.onWebhookStored(result.webhook, result.events));
   return reply.status(200).send({ received: true, id: result.webhook.id });
+}
+
+/**
+ * Query parameters as single strings. A repeated parameter (`?hub.challenge=1&hub.challenge=2`)
+ * arrives as an array; it is ambiguous, so it counts as absent rather than reaching the provider
+ * code as something that is not a string.
+ */
+function singleValues(query: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (typeof query !== 'object' || query === null) return out;
+  for (const [name, value] of Object.entries(query as Record<string, unknown>))
+    if (typeof value === 'string') out[name] = value;
+  return out;
 }
