@@ -1,5 +1,8 @@
 // Runs the Store and JobQueue contracts on every dialect in PARLEY_TEST_DIALECTS (default sqlite,postgres).
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createKyselyStore } from '../src/adapters/store/kysely/index.ts';
 import type { Store } from '../src/ports/store.ts';
 import { runQueueContract } from './contracts/queue-contract.ts';
@@ -85,3 +88,31 @@ for (const dialect of dialects) {
     throw new Error(`PARLEY_TEST_DIALECTS names an unknown dialect: ${dialect}`);
   }
 }
+
+describe('test database helpers', () => {
+  it('skips server-backed tests with a reason locally, and refuses to skip them under CI=true', () => {
+    const saved = process.env.CI;
+    try {
+      delete process.env.CI;
+      assert.equal(requireServerOrSkip(true, 'PostgreSQL'), undefined);
+      assert.match(requireServerOrSkip(false, 'PostgreSQL') ?? '', /PostgreSQL/);
+      process.env.CI = 'true';
+      assert.equal(requireServerOrSkip(true, 'PostgreSQL'), undefined);
+      assert.throws(() => requireServerOrSkip(false, 'PostgreSQL'), /required in CI/);
+    } finally {
+      if (saved === undefined) delete process.env.CI;
+      else process.env.CI = saved;
+    }
+  });
+
+  it('hands out an empty SQLite file location and removes it with its WAL files', async () => {
+    const { file, cleanup } = freshSqliteFile();
+    assert.equal(existsSync(file), false);
+    const store = await createKyselyStore({ sqliteFile: file });
+    await store.migrate();
+    assert.ok(existsSync(file));
+    await store.close();
+    cleanup();
+    assert.equal(existsSync(dirname(file)), false);
+  });
+});

@@ -1359,6 +1359,7 @@ export function runStoreContract(
       it('rolls back every write, jobs included, when the work throws, and rethrows the error', async () => {
         const { store } = get();
         const workspacesBefore = await store.workspaces.count();
+        const webhooksBefore = await store.webhooks.countByState('received');
         let written: Tenant | undefined;
         let messageId = '';
         await assert.rejects(
@@ -1387,6 +1388,7 @@ export function runStoreContract(
         assert.equal(await store.contacts.get(written.contact.id), null);
         assert.equal(await store.messages.get(messageId), null);
         assert.equal(await store.jobs.size('tx-rollback'), 0);
+        assert.equal(await store.webhooks.countByState('received'), webhooksBefore);
       });
 
       it('nested transaction() calls join the outer one and roll back with it', async () => {
@@ -1413,15 +1415,29 @@ export function runStoreContract(
       it('calls on the store itself from inside the work join the transaction instead of deadlocking', async () => {
         const { store } = get();
         let id = '';
+        let webhookId = '';
         await assert.rejects(
           store.transaction(async () => {
             id = (await store.workspaces.create({ name: 'via the outer handle' })).id;
             assert.notEqual(await store.workspaces.get(id), null);
+            webhookId = (
+              await store.webhooks.insert({
+                connectionId: 'conn-tx',
+                provider: 'meta',
+                receivedAt: T0,
+                headers: {},
+                body: Buffer.from('{}'),
+                url: '/webhooks/meta/conn-tx',
+              })
+            ).id;
+            await store.jobs.enqueue('tx-outer-handle', {}, { runAt: T0 });
             throw new Boom();
           }),
           Boom,
         );
         assert.equal(await store.workspaces.get(id), null);
+        assert.equal(await store.webhooks.get(webhookId), null);
+        assert.equal(await store.jobs.size('tx-outer-handle'), 0);
       });
 
       it(

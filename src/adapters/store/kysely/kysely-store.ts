@@ -120,6 +120,7 @@ function openStore(options: KyselyStoreOptions): Store {
     db = new Kysely<Database>({ dialect: new ParleySqliteDialect(() => handle) });
   }
   const webhookWriter = webhookBatcher(db, dialect);
+  let closing: Promise<void> | undefined;
 
   const frames = new AsyncLocalStorage<TransactionFrame>();
   const activeFrame = (): TransactionFrame | undefined => {
@@ -177,10 +178,14 @@ function openStore(options: KyselyStoreOptions): Store {
       async ping() {
         await sql`select 1`.execute(rootCtx.db());
       },
-      async close() {
-        await webhookWriter.flush();
-        await db.destroy();
-        closeUnused();
+      close() {
+        // Idempotent: shutdown paths may close twice.
+        closing ??= (async () => {
+          await webhookWriter.flush();
+          await db.destroy();
+          closeUnused();
+        })();
+        return closing;
       },
     },
     webhookWriter,

@@ -10,5 +10,10 @@ export function createPostgresPool(connectionString: string): pg.Pool {
   const parseInt8 = (value: string): number => Number(value);
   const getTypeParser: typeof pg.types.getTypeParser = (oid, format) =>
     oid === pg.types.builtins.INT8 ? parseInt8 : (pg.types.getTypeParser(oid, format) as unknown);
-  return new pg.Pool({ connectionString, max: 10, types: { getTypeParser } });
+  const pool = new pg.Pool({ connectionString, max: 10, types: { getTypeParser } });
+  // An idle client losing its connection (server restart, failover) is emitted as 'error' on
+  // the pool, and an unhandled 'error' event would crash the process. The pool has already
+  // dropped that client; the next query opens a fresh one, and a query that fails says why.
+  pool.on('error', () => undefined);
+  return pool;
 }
