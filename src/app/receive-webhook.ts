@@ -12,7 +12,14 @@ import { isFreeForm } from '../core/messages.ts';
 import { mergeStatus } from '../core/message-status.ts';
 import { reasonForMetaCode, type ReasonCode } from '../core/reason-codes.ts';
 import type { ProviderKind, RawWebhook } from '../ports/provider.ts';
-import type { Channel, Json, MessageRecord, Store, WebhookRecord } from '../ports/store.ts';
+import type {
+  Channel,
+  Connection,
+  Json,
+  MessageRecord,
+  Store,
+  WebhookRecord,
+} from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
 import type { DomainEvent } from '../ports/event-bus.ts';
 
@@ -149,10 +156,7 @@ export async function processWebhook(
   let routed = 0;
   let unrouted = 0;
   for (const event of events) {
-    const channel =
-      event.channelKey === undefined
-        ? null
-        : await deps.store.channels.findByProviderKey(connection.id, event.channelKey);
+    const channel = await channelFor(deps, connection, event);
     if (!channel) {
       unrouted++;
       continue;
@@ -175,6 +179,26 @@ export async function processWebhook(
   );
   for (const e of emitted) deps.events.publish(e);
   return { state, events: emitted };
+}
+
+/**
+ * The channel an event belongs to: the connection's channel for its phone number id; for
+ * account-level notices (template status, quality …), which carry only the WABA id, the
+ * connection's channel on that WABA.
+ * @see https://developers.facebook.com/docs/whatsapp/business-management-api/webhooks/components
+ */
+async function channelFor(
+  deps: AppDeps,
+  connection: Connection,
+  event: InboundEvent,
+): Promise<Channel | null> {
+  if (event.channelKey === undefined) return null;
+  const byNumber = await deps.store.channels.findByProviderKey(connection.id, event.channelKey);
+  if (byNumber || event.kind !== 'notice') return byNumber;
+  const channels = await deps.store.channels.list(connection.workspaceId);
+  return (
+    channels.find((c) => c.connectionId === connection.id && c.wabaId === event.channelKey) ?? null
+  );
 }
 
 async function receiveMessage(
