@@ -261,6 +261,22 @@ export function runQueueContract(
       },
     );
 
+    it(
+      'honours a long key list (dozens of channels) just as exactly, oldest first',
+      caseOptions('keys-filter'),
+      async () => {
+        const q = queueName('many-keys');
+        const enqueued: string[] = [];
+        for (let i = 0; i < 50; i++) {
+          enqueued.push(await queue().enqueue(q, { i }, { key: `ch-${i}`, runAt: T0 + i }));
+        }
+        // Channels 0..39 asked for in scrambled order (and one twice); 40..49 are not asked for.
+        const wanted = Array.from({ length: 40 }, (_, i) => `ch-${(i * 7) % 40}`).concat('ch-3');
+        const claimed = await queue().claim(q, { ...claimOptions(T0 + SECOND, 100), keys: wanted });
+        assert.deepEqual(ids(claimed), enqueued.slice(0, 40));
+      },
+    );
+
     it('concurrent claims never lease the same job twice', async () => {
       const q = queueName('race');
       const enqueued = new Set<string>();

@@ -1,7 +1,7 @@
 // The local durable job queue, kept in the store's own database (jobs table, leased claims).
-import type { Selectable } from 'kysely';
-import type { Job, JobQueue } from '../../../ports/job-queue.ts';
-import type { JobsTable } from './database-schema.ts';
+import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import type { ClaimOptions, Job, JobQueue } from '../../../ports/job-queue.ts';
+import type { Database, JobsTable } from './database-schema.ts';
 import { newId } from './ids.ts';
 import { fromJsonText, toJsonText } from './row-mappers.ts';
 import type { StoreContext } from './store-context.ts';
@@ -17,6 +17,75 @@ function toJob<P>(row: Selectable<JobsTable>): Job<P> {
     runAt: row.run_at,
     lastError: row.last_error,
   };
+}
+
+/** Beyond this many keys one sorted query beats a branch per key. */
+const MAX_KEY_BRANCHES = 32;
+
+/**
+ * The ids of up to `limit` due jobs, oldest runAt first. Each branch is an ordered walk of an
+ * index that stops after `limit` rows — waiting jobs of the queue (or of each key), plus
+ * leases that expired (their worker died or stalled, so the job is due again) — and only the
+ * branches' few rows are merged and sorted.
+ */
+function dueJobIds(
+  db: Kysely<Database>,
+  dialect: StoreContext['dialect'],
+  queue: string,
+  options: ClaimOptions,
+  limit: number,
+) {
+  const lock = <Q extends SelectQueryBuilder<Database, 'jobs', { id: string; run_at: number }>>(
+    query: Q,
+  ): Q => (dialect === 'postgres' ? (query.forUpdate().skipLocked() as Q) : query);
+  const branch = (state: 'waiting' | 'leased', key?: string) => {
+    let query = db
+      .selectFrom('jobs')
+      .select(['id', 'run_at'])
+      .where('queue', '=', queue)
+      .where('state', '=', state)
+      .where(state === 'waiting' ? 'run_at' : 'lease_until', '<=', options.now);
+    if (key !== undefined) query = query.where('key', '=', key);
+    else if (state === 'leased' && options.keys !== undefined) {
+      query = query.where('key', 'in', [...options.keys]);
+    }
+    return lock(query.orderBy('run_at').orderBy('id').limit(limit));
+  };
+
+  const keys = options.keys;
+  if (keys !== undefined && keys.length > MAX_KEY_BRANCHES) {
+    const due = lock(
+      db
+        .selectFrom('jobs')
+        .select(['id', 'run_at'])
+        .where('queue', '=', queue)
+        .where('key', 'in', [...keys])
+        .where((eb) =>
+          eb.or([
+            eb.and([eb('state', '=', 'waiting'), eb('run_at', '<=', options.now)]),
+            eb.and([eb('state', '=', 'leased'), eb('lease_until', '<=', options.now)]),
+          ]),
+        )
+        .orderBy('run_at')
+        .orderBy('id')
+        .limit(limit),
+    );
+    return db.selectFrom(due.as('due')).select('id');
+  }
+
+  const branches = [
+    ...(keys === undefined
+      ? [branch('waiting')]
+      : [...new Set(keys)].map((k) => branch('waiting', k))),
+    branch('leased'),
+  ];
+  // Each branch sits in its own subquery: SQLite allows ORDER BY / LIMIT only there.
+  const [first, ...rest] = branches.map((b, i) =>
+    db.selectFrom(b.as(`b${i}`)).select(['id', 'run_at']),
+  );
+  if (!first) throw new Error('unreachable: at least one branch');
+  const union = rest.reduce((acc, next) => acc.unionAll(next), first);
+  return db.selectFrom(union.as('due')).select('id').orderBy('run_at').orderBy('id').limit(limit);
 }
 
 export function jobQueue(ctx: StoreContext): JobQueue {
@@ -56,22 +125,6 @@ export function jobQueue(ctx: StoreContext): JobQueue {
       const limit = Math.max(0, Math.floor(options.limit));
       if (limit === 0) return [];
       const db = ctx.db();
-      let due = db
-        .selectFrom('jobs')
-        .select('id')
-        .where('queue', '=', queue)
-        .where((eb) =>
-          eb.or([
-            eb.and([eb('state', '=', 'waiting'), eb('run_at', '<=', options.now)]),
-            // An expired lease: its worker died or stalled, so the job is due again.
-            eb.and([eb('state', '=', 'leased'), eb('lease_until', '<=', options.now)]),
-          ]),
-        )
-        .orderBy('run_at')
-        .orderBy('id')
-        .limit(limit);
-      if (options.keys !== undefined) due = due.where('key', 'in', [...options.keys]);
-      if (ctx.dialect === 'postgres') due = due.forUpdate().skipLocked();
       const rows = await db
         .updateTable('jobs')
         .set((eb) => ({
@@ -80,7 +133,7 @@ export function jobQueue(ctx: StoreContext): JobQueue {
           lease_until: options.now + options.leaseMs,
           attempts: eb('attempts', '+', 1),
         }))
-        .where('id', 'in', due)
+        .where('id', 'in', dueJobIds(db, ctx.dialect, queue, options, limit))
         .returningAll()
         .execute();
       // RETURNING order is unspecified in both dialects.

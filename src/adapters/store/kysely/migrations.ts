@@ -295,10 +295,17 @@ function initial(dialect: SqlDialectName): Migration {
         .addColumn('last_error', 'text')
         .addColumn('created_at', 'bigint', (c) => c.notNull())
         .execute();
+      // Claims walk due jobs in (run_at, id) order and stop after one batch, per queue or per
+      // (queue, key): a channel with a 100,000-job backlog never slows claims for another.
       await db.schema
         .createIndex('jobs_due')
         .on('jobs')
-        .columns(['queue', 'state', 'run_at'])
+        .columns(['queue', 'state', 'run_at', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('jobs_key_due')
+        .on('jobs')
+        .columns(['queue', 'state', 'key', 'run_at', 'id'])
         .execute();
     },
 
