@@ -447,6 +447,32 @@ describe('Meta webhook ingress over HTTP', () => {
       assert.equal(await t.parley.deps.store.webhooks.countByState('failed'), 0);
     });
 
+    it('CSW-1: a message timestamp beyond any date counts as its arrival time, and every list still answers', async () => {
+      const arrival = t.clock.now();
+      const body = metaTextBody({
+        phoneNumberId: NUMBER,
+        from: '447700900777',
+        id: 'wamid.far-future',
+        text: 'Time traveller',
+        at: arrival,
+      }).replace(/"timestamp":"\d+"/, '"timestamp":"99999999999999999999"');
+      assert.match(body, /99999999999999999999/);
+      const response = await postSigned(t, meta.connectionId, body, meta.appSecret);
+      assert.equal(response.status, 200);
+      await processAcknowledged(t);
+      assert.equal((await t.parley.deps.store.webhooks.get(response.json.id))?.state, 'processed');
+      for (const url of ['/v1/contacts', '/v1/conversations'])
+        assert.equal((await t.api('GET', url)).status, 200, url);
+      const list = await t.api('GET', `/v1/conversations?channel=${meta.channelId}`);
+      const conversation = list.json.items.find(
+        (c: { contact: { waId: string } }) => c.contact.waId === '447700900777',
+      );
+      const transcript = await t.api('GET', `/v1/conversations/${conversation.id}/messages`);
+      assert.equal(transcript.status, 200);
+      assert.equal(transcript.json.items[0].createdAt, new Date(arrival).toISOString());
+      assert.equal(conversation.window.closesAt, new Date(arrival + 24 * 3_600_000).toISOString());
+    });
+
     it('a body sent chunked, without Content-Length, is accepted (Meta SDK style)', async () => {
       const address = await t.parley.http.listen({ port: 0, host: '127.0.0.1' });
       const body = Buffer.from(text('wamid.chunked', 'Sent in pieces'));
@@ -482,7 +508,10 @@ describe('Meta webhook ingress over HTTP', () => {
       assert.ok(stored?.body.equals(body));
       await processAcknowledged(t);
       const list = await t.api('GET', `/v1/conversations?channel=${meta.channelId}`);
-      const transcript = await t.api('GET', `/v1/conversations/${list.json.items[0].id}/messages`);
+      const conversation = list.json.items.find(
+        (c: { contact: { waId: string } }) => c.contact.waId === '447700900123',
+      );
+      const transcript = await t.api('GET', `/v1/conversations/${conversation.id}/messages`);
       assert.ok(transcript.json.items.some((m: { text: string }) => m.text === 'Sent in pieces'));
     });
   });

@@ -155,7 +155,8 @@ export async function processWebhook(
   const emitted: DomainEvent[] = [];
   let routed = 0;
   let unrouted = 0;
-  for (const event of events) {
+  for (const parsedEvent of events) {
+    const event = withPlausibleTime(parsedEvent, webhook.receivedAt);
     const channel = await channelFor(deps, connection, event);
     if (!channel) {
       unrouted++;
@@ -179,6 +180,20 @@ export async function processWebhook(
   );
   for (const e of emitted) deps.events.publish(e);
   return { state, events: emitted };
+}
+
+/** The latest instant a JavaScript Date (and so an ISO-8601 answer) can hold. */
+const LAST_INSTANT = 8_640_000_000_000_000;
+
+/**
+ * A provider time outside what a date can be (`"timestamp": "99999999999999999999"`) is no time
+ * at all: the event counts as happening when it arrived. Kept as sent, it could not be stored on
+ * PostgreSQL (bigint) and, stored on SQLite, would break every list that shows it.
+ */
+function withPlausibleTime<E extends InboundEvent>(event: E, receivedAt: number): E {
+  return Number.isSafeInteger(event.at) && event.at >= 0 && event.at <= LAST_INSTANT
+    ? event
+    : { ...event, at: receivedAt };
 }
 
 /**
