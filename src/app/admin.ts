@@ -156,6 +156,7 @@ export async function updateConnection(
     ...(secrets ? { secretsEncrypted: deps.secretBox.seal(secrets) } : {}),
   });
   deps.providers.evict(id);
+  deps.lookups.forget();
   if (!updated) throw new AdminError('not_found', `No connection ${id} in this workspace`);
   return updated;
 }
@@ -180,7 +181,7 @@ export async function createChannel(
       'conflict',
       `Connection ${input.connectionId} already has a channel for ${input.providerKey}`,
     );
-  return deps.store.channels.create({
+  const channel = await deps.store.channels.create({
     workspaceId: input.workspaceId,
     connectionId: input.connectionId,
     name: input.name,
@@ -191,6 +192,8 @@ export async function createChannel(
     environment: input.environment ?? 'production',
     allowList: (input.allowList ?? []).map((n) => n.replace(/^\+/, '')),
   });
+  deps.lookups.forget(); // a webhook for this number may have been cached as unroutable
+  return channel;
 }
 
 export async function getChannel(deps: AppDeps, workspaceId: string, id: string): Promise<Channel> {

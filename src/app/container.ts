@@ -35,6 +35,7 @@ import {
   type ProviderRegistry,
 } from './deps.ts';
 import { ingestWebhook } from './receive-webhook.ts';
+import { Lookups } from './lookups.ts';
 import { createSecretBox, resolveSecretKey } from './secrets.ts';
 
 export const VERSION = '0.1.0';
@@ -172,6 +173,7 @@ export async function createParley(
     log: logger,
     secretBox,
     publicUrl: config.publicUrl,
+    lookups: new Lookups(store),
     policy: { ...DEFAULT_POLICY, ...overrides.policy },
   };
   const appDeps = deps;

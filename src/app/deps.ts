@@ -5,6 +5,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { Provider } from '../ports/provider.ts';
 import type { Connection, Store } from '../ports/store.ts';
 import type { SecretBox } from './secrets.ts';
+import type { Lookups } from './lookups.ts';
 import { DEFAULT_DISPATCH_MARGIN } from '../core/care-window.ts';
 import { DAY } from '../core/time.ts';
 
@@ -40,4 +41,6 @@ export interface AppDeps {
   readonly providers: ProviderRegistry;
   readonly log: Logger;
   readonly policy: PolicySettings;
+  /** Cached connection and channel lookups for the webhook hot path. */
+  readonly lookups: Lookups;
 }

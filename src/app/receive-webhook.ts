@@ -59,7 +59,7 @@ export async function answerChallenge(
     query: Readonly<Record<string, string | undefined>>;
   },
 ): Promise<ChallengeResult> {
-  const connection = await deps.store.connections.get(input.connectionId);
+  const connection = await deps.lookups.connection(input.connectionId);
   if (!connection || !INGRESS_KINDS[input.ingress]?.includes(connection.provider))
     return {
       kind: 'rejected',
@@ -87,7 +87,7 @@ export async function ingestWebhook(
   deps: AppDeps,
   input: { connectionId: string; ingress: string; raw: RawWebhook },
 ): Promise<IngestResult> {
-  const connection = await deps.store.connections.get(input.connectionId);
+  const connection = await deps.lookups.connection(input.connectionId);
   if (!connection || !INGRESS_KINDS[input.ingress]?.includes(connection.provider))
     return {
       kind: 'rejected',
@@ -140,7 +140,7 @@ export async function processWebhook(
   webhook: WebhookRecord,
   parsed?: InboundEvent[],
 ): Promise<ProcessOutcome> {
-  const connection = await deps.store.connections.get(webhook.connectionId);
+  const connection = await deps.lookups.connection(webhook.connectionId);
   if (!connection) throw new Error(`connection ${webhook.connectionId} no longer exists`);
   const provider = deps.providers.forConnection(connection);
   const events =
@@ -208,7 +208,7 @@ async function channelFor(
   event: InboundEvent,
 ): Promise<Channel | null> {
   if (event.channelKey === undefined) return null;
-  const byNumber = await deps.store.channels.findByProviderKey(connection.id, event.channelKey);
+  const byNumber = await deps.lookups.channelByProviderKey(connection.id, event.channelKey);
   if (byNumber || event.kind !== 'notice') return byNumber;
   const channels = await deps.store.channels.list(connection.workspaceId);
   return (
