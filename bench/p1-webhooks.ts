@@ -1,7 +1,7 @@
 // P1: signed Meta webhooks (one text message each) → verified, stored durably, acknowledged, on
 // SQLite and PostgreSQL; then how fast processing (contact, window, threading) empties the backlog.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -10,7 +10,7 @@ import { loadConfig } from '../src/app/config.ts';
 import { openStore } from '../src/app/container.ts';
 import type { Store } from '../src/ports/store.ts';
 import { freshPostgresUrl, postgresAvailable } from '../test/helpers/databases.ts';
-import { monotonicMicros, profileLines, summarizeProfile } from './lib/cpu-profile.ts';
+import { cpuProfileFlags, monotonicMicros, profileDirLines } from './lib/cpu-profile.ts';
 import { formatNumber } from './lib/format.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { makeWebhookFactory, type SignedWebhook } from './lib/meta-webhooks.ts';
@@ -76,7 +76,7 @@ async function measure(
     repoRoot: ctx.repoRoot,
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
-    ...(profiling ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
+    ...(profiling ? { nodeArgs: cpuProfileFlags(profileDir) } : {}),
   });
   let store: Store | null = null;
   try {
@@ -94,11 +94,14 @@ async function measure(
 
     // Pre-signed so the load generator spends its time sending, not hashing; more are made on
     // demand if the server outruns the estimate.
+    const startSec = Math.floor(Date.now() / 1000) - 3_600;
     const make = makeWebhookFactory({
       number: NUMBER,
       appSecret,
       customers: CUSTOMERS,
-      timestampSec: Math.floor(Date.now() / 1000),
+      // Each customer's next message is a second later than their last, so every message
+      // restarts the care window (CSW-1) and is written, as in real traffic.
+      timestampSec: (i) => startSec + Math.floor(i / CUSTOMERS),
     });
     const expected = Math.ceil((durationSec + warmupSec) * (databaseUrl ? 8_000 : 16_000));
     ctx.log(`p1 ${label}: signing ${formatNumber(expected)} webhooks`);
@@ -187,16 +190,10 @@ async function measure(
       connectionId,
     );
     const ackedMissing = acked.filter((id) => !stored.inboundIds.has(id)).length;
-    let profile: string[] = [];
-    if (profiling) {
-      const file = readdirSync(profileDir).find((f) => f.endsWith('.cpuprofile'));
-      profile = file
-        ? profileLines(
-            summarizeProfile(join(profileDir, file), { from: profileFrom, to: profileTo }),
-          )
-        : [];
-      for (const line of profile) ctx.log(`p1 ${label}: ${line}`);
-    }
+    const profile = profiling
+      ? profileDirLines(profileDir, { from: profileFrom, to: profileTo })
+      : [];
+    for (const line of profile) ctx.log(`p1 ${label}: ${line}`);
     return {
       load,
       warmupAcked,
@@ -314,7 +311,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     `Setup: \`node bin/parley.js start\` as a child process on 127.0.0.1 (log level info, request logging off), ` +
       `a \`meta\` connection and channel created through the API; autocannon in the benchmark process, ` +
       `${connections} connections, ${durationSec} s after a warm-up, each request a distinct pre-signed ` +
-      `webhook (\`X-Hub-Signature-256\`) with one text message from one of ${formatNumber(CUSTOMERS)} customers. ` +
+      `webhook (\`X-Hub-Signature-256\`) with one text message from one of ${formatNumber(CUSTOMERS)} customers (each customer's messages a second apart, so every one restarts the care window). ` +
       `Server and load generator share the machine's cores.`,
   ];
 

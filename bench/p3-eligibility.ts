@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { CareWindowState } from '../src/core/care-window.ts';
 import { decideSend, eligibility } from '../src/core/eligibility.ts';
+import { cpuProfileFlags, monotonicMicros, profileDirLines } from './lib/cpu-profile.ts';
 import { formatNumber } from './lib/format.ts';
 import { runLoad } from './lib/load.ts';
 import { makeWebhookFactory } from './lib/meta-webhooks.ts';
@@ -132,7 +133,15 @@ async function httpRows(ctx: BenchContext): Promise<{ rows: ResultRow[]; notes: 
     .map((c) => Number(c))
     .filter((c) => Number.isInteger(c) && c > 0);
   const dataDir = mkdtempSync(join(tmpdir(), 'parley-bench-p3-'));
-  const server = await startParleyProcess({ repoRoot: ctx.repoRoot, dataDir });
+  const profiling = ctx.options.profile === true;
+  const profileDir = join(dataDir, 'profile');
+  const server = await startParleyProcess({
+    repoRoot: ctx.repoRoot,
+    dataDir,
+    ...(profiling ? { nodeArgs: cpuProfileFlags(profileDir) } : {}),
+  });
+  let profileFrom: number | undefined;
+  let profileTo: number | undefined;
   try {
     const appSecret = randomBytes(16).toString('hex');
     const { connectionId, channelId } = await createMetaChannel(server, {
@@ -187,6 +196,7 @@ async function httpRows(ctx: BenchContext): Promise<{ rows: ResultRow[]; notes: 
         `concurrency, each request a different contact.`,
     ];
     const headers = { authorization: `Bearer ${BENCH_API_KEY}` };
+    profileFrom = monotonicMicros();
     for (const connections of concurrencies) {
       ctx.log(`p3: GET eligibility for ${durationSec} s with ${connections} connection(s)`);
       const loadAverage = loadavg()[0] ?? 0;
@@ -237,6 +247,13 @@ async function httpRows(ctx: BenchContext): Promise<{ rows: ResultRow[]; notes: 
           `${formatNumber(load.latencyMaxMs)} ms; the server used ${(serverCpu / load.durationSec).toFixed(2)} ` +
           `cores; 1-minute load average ${loadAverage.toFixed(1)} at the start.`,
       );
+    }
+    profileTo = monotonicMicros();
+    if (profiling) {
+      await server.stop();
+      const lines = profileDirLines(profileDir, { from: profileFrom, to: profileTo });
+      for (const line of lines) ctx.log(`p3: ${line}`);
+      notes.push(...lines.map((l) => `HTTP: ${l.trim()}`));
     }
     return { rows, notes };
   } catch (error) {

@@ -107,11 +107,10 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
           unit: 's',
         },
         {
-          label:
-            'CPU used by the server until healthy, mean (start time on an otherwise idle core)',
+          // All threads (loader hooks, compiler, GC), so it can exceed the wall time on 2 cores.
+          label: 'CPU time used by the server until healthy (all threads), mean',
           value: mean(startCpu),
           unit: 's',
-          target: { op: '<', value: 3 },
         },
       ],
       notes: [

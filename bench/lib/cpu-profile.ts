@@ -1,6 +1,7 @@
 // Where the CPU went: self time of a V8 `.cpuprofile` (written by `node --cpu-prof`), grouped by
 // package or source file and by function.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -114,4 +115,24 @@ export function profileLines(summary: ProfileSummary): string[] {
     `  by function: ${summary.byFunction.map(pct).join(' · ')}`,
     `  inclusive (Parley code): ${summary.inclusiveSrc.map(pct).join(' · ')}`,
   ];
+}
+
+/** Node flags that write a CPU profile into `dir` when the process exits. */
+export function cpuProfileFlags(dir: string): string[] {
+  return ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
+/** The summary lines of the profile a process wrote into `dir` (empty if it wrote none). */
+export function profileDirLines(
+  dir: string,
+  window: { from?: number; to?: number } = {},
+): string[] {
+  let files: string[] = [];
+  try {
+    files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
+  } catch {
+    return [];
+  }
+  const file = files[0];
+  return file ? profileLines(summarizeProfile(join(dir, file), window)) : [];
 }
