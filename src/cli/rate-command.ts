@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { isValidTimeZone } from '../core/pricing/local-calendar.ts';
 import { ILLUSTRATIVE_RATE_CARD_PATH, loadRateCardFile } from '../app/pricing/rate-card-csv.ts';
 import { RATE_OUTPUT_FORMATS, type RateOutputFormat } from '../app/pricing/rate-output.ts';
-import { rateUsageLog } from '../app/pricing/rate-usage-log.ts';
+import { rateUsageLog, type RateUsageLogResult } from '../app/pricing/rate-usage-log.ts';
 
 export interface RateCommandOptions {
   /** The usage event log; `-` reads standard input. */
@@ -57,22 +57,37 @@ function isFormat(value: string): value is RateOutputFormat {
  * 1 if an option, the rate card or the events file cannot be used.
  */
 export async function runRate(options: RateCommandOptions, io: RateIo): Promise<number> {
+  return (await rateCommand(options, io)).exitCode;
+}
+
+/** What a run did: the exit code, and the counts when the log was read. */
+export interface RateCommandOutcome {
+  readonly exitCode: number;
+  readonly summary: RateUsageLogResult | null;
+}
+
+/** `runRate` with the counts of the run (lines, events, delivered, bad lines) as well. */
+export async function rateCommand(
+  options: RateCommandOptions,
+  io: RateIo,
+): Promise<RateCommandOutcome> {
+  const unusable = { exitCode: EXIT_UNUSABLE_INPUT, summary: null };
   const format = options.format ?? 'json';
   if (!isFormat(format)) {
     say(io.stderr, `--format must be json or table, got "${format}"`);
-    return EXIT_UNUSABLE_INPUT;
+    return unusable;
   }
   const zones = parseZoneOptions(options.tz ?? []);
   if (typeof zones === 'string') {
     say(io.stderr, zones);
-    return EXIT_UNUSABLE_INPUT;
+    return unusable;
   }
   const ratesPath = options.rates ?? ILLUSTRATIVE_RATE_CARD_PATH;
   const card = await loadRateCardFile(ratesPath);
   if (!card.ok) {
     for (const p of card.problems) io.stderr.write(`${ratesPath}:${p.line}: ${p.message}\n`);
     say(io.stderr, `the rate card ${ratesPath} cannot be used`);
-    return EXIT_UNUSABLE_INPUT;
+    return unusable;
   }
 
   let input: AsyncIterable<Buffer | string>;
@@ -80,7 +95,7 @@ export async function runRate(options: RateCommandOptions, io: RateIo): Promise<
   if (options.events === '-') {
     if (io.stdin === undefined) {
       say(io.stderr, '--events - needs standard input');
-      return EXIT_UNUSABLE_INPUT;
+      return unusable;
     }
     input = io.stdin as AsyncIterable<Buffer | string>;
   } else {
@@ -95,17 +110,17 @@ export async function runRate(options: RateCommandOptions, io: RateIo): Promise<
       };
     } catch (e) {
       say(io.stderr, `cannot read ${options.events}: ${(e as Error).message}`);
-      return EXIT_UNUSABLE_INPUT;
+      return unusable;
     }
   }
   try {
-    const result = await rateUsageLog(input, io, { rates: card.card, zones, format });
-    return result.exitCode;
+    const summary = await rateUsageLog(input, io, { rates: card.card, zones, format });
+    return { exitCode: summary.exitCode, summary };
   } catch (e) {
     // The reader went away (`parley rate … | head`): nothing left to say.
-    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return 0;
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') return { exitCode: 0, summary: null };
     say(io.stderr, (e as Error).message);
-    return EXIT_UNUSABLE_INPUT;
+    return unusable;
   } finally {
     await close();
   }

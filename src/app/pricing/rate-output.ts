@@ -2,6 +2,7 @@
 import type { CurrencyTotal, MonthTotal } from '../../core/pricing/ledger-totals.ts';
 import { formatMicros } from '../../core/pricing/money.ts';
 import type { RatedMessage } from '../../core/pricing/rating-engine.ts';
+import type { ScannedLine } from './usage-log-bytes.ts';
 
 export const RATE_OUTPUT_FORMATS = ['json', 'table'] as const;
 export type RateOutputFormat = (typeof RATE_OUTPUT_FORMATS)[number];
@@ -16,14 +17,31 @@ function q(s: string): string {
 
 const ZERO = formatMicros(0);
 
-/** One line per delivered message: the fields PRODUCT.md lists, plus `waba` and `at` for context. */
+/** WABA ids repeat on every line: quote each once. */
+const quotedWabas = new Map<string, string>();
+
+function quotedWaba(waba: string): string {
+  let quoted = quotedWabas.get(waba);
+  if (quoted === undefined) {
+    if (quotedWabas.size >= 10_000) quotedWabas.clear();
+    quoted = q(waba);
+    quotedWabas.set(waba, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * One line per delivered message: the fields PRODUCT.md lists, plus `waba` and `at` for context.
+ * `at` passed the strict instant parser, markets, eras, categories and pricing types are fixed
+ * names and currencies three capitals, so only ids need escaping.
+ */
 export function messageJsonLine(r: RatedMessage, atText: string): string {
   return (
-    `{"message":${q(r.message)},"waba":${q(r.waba)},"at":${q(atText)},` +
+    `{"message":${q(r.message)},"waba":${quotedWaba(r.waba)},"at":"${atText}",` +
     `"pricing_model":"${r.pricingModel}","era":"${r.era}","category":"${r.category}",` +
     `"pricing_type":"${r.pricingType}","conversation":${r.conversation === null ? 'null' : q(r.conversation)},` +
-    `"market":${q(r.market)},"billable":${r.billable ? 'true' : 'false'},` +
-    `"amount":"${r.amountMicros === 0 ? ZERO : formatMicros(r.amountMicros)}","currency":${q(r.currency)}}\n`
+    `"market":"${r.market}","billable":${r.billable ? 'true' : 'false'},` +
+    `"amount":"${r.amountMicros === 0 ? ZERO : formatMicros(r.amountMicros)}","currency":"${r.currency}"}\n`
   );
 }
 
@@ -164,3 +182,176 @@ export class MessageTable {
     return text;
   }
 }
+
+const utf8 = new TextEncoder();
+
+/**
+ * JSON lines written straight into byte buffers: ids and instants are copied from the input
+ * bytes, the rest from byte segments prepared once per era, category, market, amount and
+ * currency. Produces exactly `messageJsonLine`'s text without building a string per line.
+ */
+export class JsonLinesWriter {
+  #buf: Buffer;
+  #pos = 0;
+  readonly #blockSize: number;
+  readonly #full: Buffer[] = [];
+  readonly #wabas = new Map<string, Uint8Array>();
+  readonly #middles = new Map<string, Map<string, Map<string, Uint8Array>>>();
+  readonly #markets = new Map<string, readonly [Uint8Array, Uint8Array]>();
+  readonly #amounts = new Map<number, Uint8Array>();
+  readonly #currencies = new Map<string, Uint8Array>();
+
+  constructor(blockSize = 1 << 20) {
+    this.#blockSize = blockSize;
+    this.#buf = Buffer.allocUnsafeSlow(blockSize);
+  }
+
+  /** Bytes waiting to be written. */
+  get size(): number {
+    let n = this.#pos;
+    for (const b of this.#full) n += b.length;
+    return n;
+  }
+
+  /** Hands over what was written so far (the writer moves on to other memory). */
+  take(): Buffer[] {
+    if (this.#pos > 0) {
+      this.#full.push(this.#buf.subarray(0, this.#pos));
+      this.#buf = this.#fresh(this.#blockSize);
+      this.#pos = 0;
+    }
+    return this.#full.splice(0);
+  }
+
+  /** Gives back a block from `take()` once it has been written out, for reuse. */
+  recycle(block: Buffer): void {
+    if (this.#spare.length < 4 && block.buffer.byteLength === this.#blockSize)
+      this.#spare.push(Buffer.from(block.buffer, 0, this.#blockSize));
+  }
+
+  readonly #spare: Buffer[] = [];
+
+  #fresh(bytes: number): Buffer {
+    const spare = bytes <= this.#blockSize ? this.#spare.pop() : undefined;
+    return spare ?? Buffer.allocUnsafeSlow(Math.max(this.#blockSize, bytes));
+  }
+
+  #room(bytes: number): void {
+    if (this.#pos + bytes <= this.#buf.length) return;
+    if (this.#pos > 0) this.#full.push(this.#buf.subarray(0, this.#pos));
+    this.#buf = this.#fresh(bytes);
+    this.#pos = 0;
+  }
+
+  /** A prepared segment (tens of bytes: a loop beats a native call at this size). */
+  #segment(src: Uint8Array): void {
+    const buf = this.#buf;
+    let pos = this.#pos;
+    for (let i = 0; i < src.length; i++) buf[pos++] = src[i] ?? 0;
+    this.#pos = pos;
+  }
+
+  /** A short range of the input (a loop beats a native call at this size). */
+  #bytes(src: Uint8Array, s: number, e: number): void {
+    const buf = this.#buf;
+    let pos = this.#pos;
+    for (let i = s; i < e; i++) buf[pos++] = src[i] ?? 0;
+    this.#pos = pos;
+  }
+
+  #string(text: string): void {
+    this.#pos += this.#buf.write(text, this.#pos, 'utf8');
+  }
+
+  /** Any text (totals, or a whole line built elsewhere). */
+  text(text: string): void {
+    this.#room(Buffer.byteLength(text));
+    this.#string(text);
+  }
+
+  /**
+   * One rated message. `src` and the ranges locate `message` and `at` in the input bytes when
+   * they were read there unescaped (start -1 otherwise).
+   */
+  message(r: RatedMessage, src: Uint8Array, line: ScannedLine): void {
+    const { messageStart, messageEnd, atStart, atEnd } = line;
+    const conversation = r.conversation === null ? 'null' : q(r.conversation);
+    this.#room(320 + 3 * (r.message.length + conversation.length) + (messageEnd - messageStart));
+    this.#segment(SEG_MESSAGE);
+    if (messageStart >= 0) {
+      this.#buf[this.#pos++] = 34;
+      this.#bytes(src, messageStart, messageEnd);
+      this.#buf[this.#pos++] = 34;
+    } else this.#string(q(r.message));
+    this.#segment(this.#waba(r.waba));
+    if (atStart >= 0) this.#bytes(src, atStart, atEnd);
+    else this.#string(line.atText());
+    this.#segment(this.#middle(r));
+    if (conversation === null) this.#segment(SEG_NULL);
+    else this.#string(conversation);
+    const market = this.#market(r.market);
+    this.#segment(r.billable ? market[1] : market[0]);
+    this.#segment(this.#amount(r.amountMicros));
+    this.#segment(this.#currency(r.currency));
+  }
+
+  #waba(waba: string): Uint8Array {
+    let bytes = this.#wabas.get(waba);
+    if (bytes === undefined) {
+      if (this.#wabas.size >= 10_000) this.#wabas.clear();
+      bytes = utf8.encode(`,"waba":${q(waba)},"at":"`);
+      this.#wabas.set(waba, bytes);
+    }
+    return bytes;
+  }
+
+  #middle(r: RatedMessage): Uint8Array {
+    let byCategory = this.#middles.get(r.era);
+    if (byCategory === undefined)
+      this.#middles.set(r.era, (byCategory = new Map<string, Map<string, Uint8Array>>()));
+    let byType = byCategory.get(r.category);
+    if (byType === undefined) byCategory.set(r.category, (byType = new Map<string, Uint8Array>()));
+    let bytes = byType.get(r.pricingType);
+    if (bytes === undefined) {
+      bytes = utf8.encode(
+        `","pricing_model":"${r.pricingModel}","era":"${r.era}","category":"${r.category}","pricing_type":"${r.pricingType}","conversation":`,
+      );
+      byType.set(r.pricingType, bytes);
+    }
+    return bytes;
+  }
+
+  #market(market: string): readonly [Uint8Array, Uint8Array] {
+    let pair = this.#markets.get(market);
+    if (pair === undefined) {
+      pair = [
+        utf8.encode(`,"market":${q(market)},"billable":false,"amount":"`),
+        utf8.encode(`,"market":${q(market)},"billable":true,"amount":"`),
+      ];
+      this.#markets.set(market, pair);
+    }
+    return pair;
+  }
+
+  #amount(micros: number): Uint8Array {
+    let bytes = this.#amounts.get(micros);
+    if (bytes === undefined) {
+      if (this.#amounts.size >= 10_000) this.#amounts.clear();
+      bytes = utf8.encode(formatMicros(micros));
+      this.#amounts.set(micros, bytes);
+    }
+    return bytes;
+  }
+
+  #currency(currency: string): Uint8Array {
+    let bytes = this.#currencies.get(currency);
+    if (bytes === undefined) {
+      bytes = utf8.encode(`","currency":${q(currency)}}\n`);
+      this.#currencies.set(currency, bytes);
+    }
+    return bytes;
+  }
+}
+
+const SEG_MESSAGE = utf8.encode('{"message":');
+const SEG_NULL = utf8.encode('null');

@@ -69,7 +69,7 @@ const WORKED = [
 
 async function run(
   text: string | string[] | Buffer[],
-  options: { slow?: boolean; format?: 'json' | 'table' } = {},
+  options: { slow?: boolean; format?: 'json' | 'table'; blockBytes?: number } = {},
 ) {
   const stdout = new Sink(options.slow);
   const stderr = new Sink();
@@ -77,7 +77,7 @@ async function run(
   const result = await rateUsageLog(
     Readable.from(chunks),
     { stdout, stderr },
-    { rates: card, format: options.format },
+    { rates: card, format: options.format, blockBytes: options.blockBytes },
   );
   const lines = stdout.text.trim() === '' ? [] : stdout.text.trim().split('\n');
   return {
@@ -221,7 +221,7 @@ describe('rateUsageLog', () => {
         }),
       );
     const fast = await run(many.join('\n'));
-    const slow = await run(many.join('\n'), { slow: true });
+    const slow = await run(many.join('\n'), { slow: true, blockBytes: 4096 });
     assert.equal(slow.stdout.text, fast.stdout.text);
     assert.ok(slow.stdout.writes > 1, 'written in several blocks');
     assert.equal(slow.lines.length, 3000 + 2);

@@ -1,18 +1,17 @@
 // Rates a usage event log as a stream: lines in, rated lines and totals out, bad lines reported.
 import { once } from 'node:events';
-import { StringDecoder } from 'node:string_decoder';
 import type { Writable } from 'node:stream';
 import { LedgerTotals } from '../../core/pricing/ledger-totals.ts';
 import { RatingEngine, type RateLookup } from '../../core/pricing/rating-engine.ts';
 import { createCountryResolver } from './recipient-country.ts';
 import {
+  JsonLinesWriter,
   MessageTable,
   grandTotalJsonLine,
-  messageJsonLine,
   totalJsonLine,
   type RateOutputFormat,
 } from './rate-output.ts';
-import { parseUsageLine } from './usage-log.ts';
+import { UsageLineReader } from './usage-log-bytes.ts';
 
 export interface RateUsageLogOptions {
   readonly rates: RateLookup;
@@ -21,6 +20,8 @@ export interface RateUsageLogOptions {
   readonly format?: RateOutputFormat;
   /** Recipient → ISO country; libphonenumber-js (cached) unless given. */
   readonly countryOf?: (contact: string) => string | null;
+  /** Output block size in bytes (1 MiB). */
+  readonly blockBytes?: number;
 }
 
 export interface RateStreams {
@@ -38,39 +39,32 @@ export interface RateUsageLogResult {
 }
 
 /** Longer lines are reported and skipped instead of being held in memory. */
-const MAX_LINE_CHARS = 1 << 20;
-/** Output is written in blocks of about this many characters, waiting for the reader between blocks. */
-const BLOCK_CHARS = 1 << 16;
+const MAX_LINE_BYTES = 1 << 20;
+/** Output is handed to the stream in blocks of about this size, waiting for the reader between blocks. */
+const BLOCK_BYTES = 1 << 20;
 
-/** Collects text and writes it in blocks, honouring backpressure. */
-class BlockWriter {
-  #text = '';
-  readonly #stream: Writable;
+async function write(
+  stream: Writable,
+  chunk: Buffer | string,
+  written?: (error?: Error | null) => void,
+): Promise<void> {
+  if (!stream.write(chunk, written)) await once(stream, 'drain');
+}
 
-  constructor(stream: Writable) {
-    this.#stream = stream;
+function isBlank(buf: Buffer, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const c = buf[i];
+    if (c !== 32 && c !== 9 && c !== 13) return false;
   }
-
-  push(text: string): void {
-    this.#text += text;
-  }
-
-  get size(): number {
-    return this.#text.length;
-  }
-
-  async flush(): Promise<void> {
-    if (this.#text === '') return;
-    const text = this.#text;
-    this.#text = '';
-    if (!this.#stream.write(text)) await once(this.#stream, 'drain');
-  }
+  return true;
 }
 
 /**
  * Prices a usage event log (PRODUCT.md) read from `input` as it streams: one line per delivered
  * message, then month totals and grand totals. Bad lines (unparsable, missing fields, unknown
- * market, no rate) go to stderr with their line number and are skipped.
+ * market, no rate) go to stderr with their line number and are skipped. Memory stays flat: input
+ * is read in chunks, output written in blocks as the reader takes them, and rating state is
+ * bounded by the contacts with something open.
  * @see https://developers.facebook.com/docs/whatsapp/pricing
  */
 export async function rateUsageLog(
@@ -84,9 +78,11 @@ export async function rateUsageLog(
     zones: options.zones,
   });
   const totals = new LedgerTotals();
-  const out = new BlockWriter(streams.stdout);
-  const err = new BlockWriter(streams.stderr);
+  const reader = new UsageLineReader();
+  const blockBytes = options.blockBytes ?? BLOCK_BYTES;
+  const out = new JsonLinesWriter(blockBytes);
   const table = options.format === 'table' ? new MessageTable() : null;
+  let errors = '';
   let lines = 0;
   let events = 0;
   let delivered = 0;
@@ -94,17 +90,18 @@ export async function rateUsageLog(
 
   const bad = (line: number, reason: string) => {
     badLines++;
-    err.push(`line ${line}: ${reason}\n`);
+    errors += `line ${line}: ${reason}\n`;
   };
 
-  const handle = (line: string, lineNo: number) => {
-    const last = line.length - 1;
-    if (last >= 0 && line.charCodeAt(last) === 13) line = line.slice(0, last);
-    const event = parseUsageLine(line);
-    if (typeof event === 'string') {
-      if (line.trim() !== '') bad(lineNo, event);
+  const handle = (buf: Buffer, s: number, e: number, lineNo: number) => {
+    if (e > s && buf[e - 1] === 13) e--;
+    const problem = reader.read(buf, s, e);
+    if (problem !== null) {
+      if (!isBlank(buf, s, e)) bad(lineNo, problem);
       return;
     }
+    const line = reader.line;
+    const event = line.event;
     events++;
     if (event.type === 'delivered') delivered++;
     const r = engine.rate(event);
@@ -114,48 +111,73 @@ export async function rateUsageLog(
       return;
     }
     totals.add(r);
-    out.push(table === null ? messageJsonLine(r, event.atText) : table.row(r, event.atText));
+    if (table !== null) out.text(table.row(r, line.atText()));
+    else out.message(r, buf, line);
   };
 
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  // While a line longer than MAX_LINE_CHARS is being skipped: its number.
-  let skipping = 0;
+  const drain = async () => {
+    // Blocks go back to the writer once the stream is done with them: no new memory per block.
+    for (const block of out.take()) await write(streams.stdout, block, () => out.recycle(block));
+    if (errors !== '') {
+      const text = errors;
+      errors = '';
+      await write(streams.stderr, text);
+    }
+  };
+
+  // The unfinished last line of the previous chunk, if any.
+  let carry: Buffer | null = null;
+  // While a line longer than MAX_LINE_BYTES is being skipped: true.
+  let skipping = false;
   for await (const chunk of input) {
-    const text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      lines++;
-      if (skipping !== 0) skipping = 0;
-      else handle(text.slice(start, nl), lines);
-      start = nl + 1;
-      if (out.size >= BLOCK_CHARS) await out.flush();
-      if (err.size >= BLOCK_CHARS) await err.flush();
-    }
-    rest = start === 0 ? text : text.slice(start);
-    if (rest.length > MAX_LINE_CHARS) {
-      if (skipping === 0) {
-        skipping = lines + 1;
-        bad(skipping, `longer than ${MAX_LINE_CHARS} characters`);
+    if (carry !== null || skipping) {
+      const nl = buf.indexOf(10);
+      if (nl === -1) {
+        if (!skipping && carry !== null && carry.length + buf.length > MAX_LINE_BYTES) {
+          skipping = true;
+          carry = null;
+          bad(lines + 1, `longer than ${MAX_LINE_BYTES} bytes`);
+        } else if (!skipping) carry = Buffer.concat([carry ?? Buffer.alloc(0), buf]);
+        await drain();
+        continue;
       }
-      rest = '';
+      lines++;
+      if (skipping) skipping = false;
+      else if (carry !== null) {
+        const joined = Buffer.concat([carry, buf.subarray(0, nl)]);
+        handle(joined, 0, joined.length, lines);
+      }
+      carry = null;
+      start = nl + 1;
     }
+    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+      lines++;
+      handle(buf, start, nl, lines);
+      start = nl + 1;
+    }
+    if (start < buf.length) {
+      if (buf.length - start > MAX_LINE_BYTES) {
+        skipping = true;
+        bad(lines + 1, `longer than ${MAX_LINE_BYTES} bytes`);
+      } else carry = Buffer.from(buf.subarray(start)); // a copy: the chunk itself can go
+    }
+    if (out.size >= blockBytes || errors.length >= blockBytes) await drain();
   }
-  rest += decoder.end();
-  if (rest !== '' && skipping === 0) {
+  if (carry !== null) {
     lines++;
-    handle(rest, lines);
-  } else if (skipping !== 0) lines++;
+    handle(carry, 0, carry.length, lines);
+  } else if (skipping) lines++;
 
   const months = totals.monthTotals();
   const currencies = totals.currencyTotals();
-  if (table !== null) out.push(table.finish(months, currencies));
+  if (table !== null) out.text(table.finish(months, currencies));
   else {
-    for (const t of months) out.push(totalJsonLine(t));
-    for (const t of currencies) out.push(grandTotalJsonLine(t));
+    for (const t of months) out.text(totalJsonLine(t));
+    for (const t of currencies) out.text(grandTotalJsonLine(t));
   }
-  if (badLines > 0) err.push(`${badLines} bad line${badLines === 1 ? '' : 's'} skipped\n`);
-  await out.flush();
-  await err.flush();
+  if (badLines > 0) errors += `${badLines} bad line${badLines === 1 ? '' : 's'} skipped\n`;
+  await drain();
   return { lines, events, delivered, badLines, exitCode: badLines > 0 ? 2 : 0 };
 }

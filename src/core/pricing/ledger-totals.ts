@@ -37,11 +37,24 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * Currency is part of the group so a card with several currencies never adds them together.
  */
 export class LedgerTotals {
-  readonly #groups = new Map<string, Accumulator>();
+  readonly #groups: Accumulator[] = [];
+  /** waba → month → category → currency → group: nested so no key string is built per message. */
+  readonly #index = new Map<string, Map<string, Map<string, Map<string, Accumulator>>>>();
 
   add(rated: RatedMessage): void {
-    const key = `${rated.waba}\u0000${rated.month}\u0000${rated.category}\u0000${rated.currency}`;
-    let acc = this.#groups.get(key);
+    let months = this.#index.get(rated.waba);
+    if (months === undefined)
+      this.#index.set(
+        rated.waba,
+        (months = new Map<string, Map<string, Map<string, Accumulator>>>()),
+      );
+    let categories = months.get(rated.month);
+    if (categories === undefined)
+      months.set(rated.month, (categories = new Map<string, Map<string, Accumulator>>()));
+    let currencies = categories.get(rated.category);
+    if (currencies === undefined)
+      categories.set(rated.category, (currencies = new Map<string, Accumulator>()));
+    let acc = currencies.get(rated.currency);
     if (acc === undefined) {
       acc = {
         waba: rated.waba,
@@ -52,7 +65,8 @@ export class LedgerTotals {
         messages: 0,
         billable: 0,
       };
-      this.#groups.set(key, acc);
+      currencies.set(rated.currency, acc);
+      this.#groups.push(acc);
     }
     acc.amountMicros += rated.amountMicros;
     acc.messages++;
@@ -61,7 +75,7 @@ export class LedgerTotals {
 
   /** One line per (waba, month, category, currency), sorted in that order. */
   monthTotals(): MonthTotal[] {
-    return [...this.#groups.values()]
+    return this.#groups
       .map((a) => ({ ...a }))
       .sort(
         (a, b) =>
@@ -75,7 +89,7 @@ export class LedgerTotals {
   /** One line per currency, sorted by currency. */
   currencyTotals(): CurrencyTotal[] {
     const sums = new Map<string, number>();
-    for (const a of this.#groups.values())
+    for (const a of this.#groups)
       sums.set(a.currency, (sums.get(a.currency) ?? 0) + a.amountMicros);
     return [...sums.entries()]
       .map(([currency, amountMicros]) => ({ currency, amountMicros }))

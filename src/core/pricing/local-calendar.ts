@@ -55,30 +55,27 @@ export class ZoneCalendar {
   }
 
   #miss(at: number): LocalDay {
-    const parts = this.#parts(at);
-    const date = parts.date;
+    const offset = this.#offsetAt(at);
+    const local = new Date(at + offset);
+    const y = local.getUTCFullYear();
+    const m = local.getUTCMonth();
+    const d = local.getUTCDate();
+    const date = `${String(y).padStart(4, '0')}-${String(m + 1).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
     const day: LocalDay = date === this.#day.date ? this.#day : { date, month: date.slice(0, 7) };
-    // The zone's offset at `at` gives the day's bounds unless the offset changes within the
-    // day (a DST switch); check both bounds and otherwise cache only a 15-minute slot, within
-    // which no real zone's local date can change.
-    const offset = parts.wallClock - Math.floor(at / 1000) * 1000;
-    const midnight = Date.UTC(parts.year, parts.month - 1, parts.day);
+    // With the offset at `at`, the day runs from local midnight to the next one, unless the
+    // offset changes within the day (a DST switch): then cache only the 15-minute slot around
+    // `at`, within which no real zone's local date changes.
+    const midnight = Date.UTC(y, m, d);
     const start = midnight - offset;
     const end = midnight + DAY - offset;
-    if (
-      start <= at &&
-      at < end &&
-      this.#dateAt(start) === date &&
-      this.#dateAt(start - 1) !== date &&
-      this.#dateAt(end - 1) === date &&
-      this.#dateAt(end) !== date
-    ) {
+    if (this.#offsetAt(start) === offset && this.#offsetAt(end - 1) === offset) {
       this.#from = start;
       this.#until = end;
     } else {
       const slot = 15 * MINUTE;
       const slotStart = Math.floor(at / slot) * slot;
-      if (this.#dateAt(slotStart) === date && this.#dateAt(slotStart + slot - 1) === date) {
+      const slotOffset = this.#offsetAt(slotStart);
+      if (slotOffset === offset && this.#offsetAt(slotStart + slot - 1) === offset) {
         this.#from = slotStart;
         this.#until = slotStart + slot;
       } else {
@@ -90,54 +87,23 @@ export class ZoneCalendar {
     return day;
   }
 
-  #dateAt(at: number): string {
-    return this.#parts(at).date;
-  }
-
-  #parts(at: number): {
-    date: string;
-    year: number;
-    month: number;
-    day: number;
-    wallClock: number;
-  } {
-    let year = 0;
-    let month = 0;
-    let day = 0;
-    let hour = 0;
-    let minute = 0;
-    let second = 0;
-    for (const part of this.#format.formatToParts(at)) {
-      switch (part.type) {
-        case 'year':
-          year = Number(part.value);
-          break;
-        case 'month':
-          month = Number(part.value);
-          break;
-        case 'day':
-          day = Number(part.value);
-          break;
-        case 'hour':
-          hour = Number(part.value);
-          break;
-        case 'minute':
-          minute = Number(part.value);
-          break;
-        case 'second':
-          second = Number(part.value);
-          break;
-        default:
-          break;
-      }
-    }
-    const date = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-    return {
-      date,
+  /** The zone's offset from UTC at instant `at` (ms, whole seconds). */
+  #offsetAt(at: number): number {
+    if (this.zone === 'UTC') return 0;
+    // "MM/DD/YYYY, HH:MM:SS" from the en-US formatter with hourCycle h23
+    const text = this.#format.format(at);
+    const month = Number(text.slice(0, 2));
+    const day = Number(text.slice(3, 5));
+    const year = Number(text.slice(6, text.indexOf(',')));
+    const time = text.slice(text.indexOf(',') + 2);
+    const wall = Date.UTC(
       year,
-      month,
+      month - 1,
       day,
-      wallClock: Date.UTC(year, month - 1, day, hour, minute, second),
-    };
+      Number(time.slice(0, 2)),
+      Number(time.slice(3, 5)),
+      Number(time.slice(6, 8)),
+    );
+    return wall - Math.floor(at / 1000) * 1000;
   }
 }

@@ -127,20 +127,36 @@ interface PairState {
   conversations: Conversation[];
   /** No window, entry point or conversation of this pair is open at or after this instant. */
   expiresAt: number;
+  /** The contact's country and market, remembered for the local day they were looked up on. */
+  marketDay: LocalDay | null;
+  country: string | null;
+  market: Market | null;
 }
 
-/** Per WABA and local month: the free tier used and what was charged (CBP-3, CAT-5, PRC-4). */
+/** Per WABA: its zone, its pairs, and per local month the free tier used and what was charged (CBP-3, CAT-5, PRC-4). */
 interface WabaState {
   readonly zone: string;
+  /** The operator fixed the zone: a `tz` in the log is ignored. */
+  readonly fixed: boolean;
   readonly calendar: ZoneCalendar;
+  /** channel → contact → pair; nested so lookups hash strings the caller already holds. */
+  readonly pairs: Map<string, Map<string, PairState>>;
+  /** The last local day seen and its era (days repeat for thousands of events). */
+  lastDay: LocalDay | null;
+  lastEra: Era;
   month: string;
   freeTierUsed: number;
-  readonly charged: Map<string, number>;
+  /** market → category → messages charged this month (PRC-4). */
+  readonly charged: Map<string, Map<string, number>>;
 }
 
 const NEVER = -Infinity;
-/** How often (in event time) pair states that can no longer matter are dropped. */
-const SWEEP_EVERY = HOUR;
+/**
+ * Pair states that can no longer matter are dropped whenever the number held doubles since the
+ * last sweep (and at least this many are held): memory stays within twice the live contacts at
+ * a constant amortised cost per event.
+ */
+const MIN_SWEEP_SIZE = 1024;
 
 function problem(code: RatingProblemCode, detail: string): RatingProblem {
   return { kind: 'problem', problem: code, detail };
@@ -155,6 +171,9 @@ function includes(list: readonly RateCategory[], category: RateCategory): boolea
  * Rates a time-ordered usage log incrementally, in constant memory per active contact.
  * Feed every event to `rate()`: inbound events return null, delivered ones a rated line or a
  * problem (which the caller reports; the message is then unpriced, never priced 0).
+ * The engine keeps the WABA, channel, contact and message strings it is given while they
+ * matter: pass strings that do not share memory with large buffers (decoded or parsed, not
+ * sliced out of a big chunk of text).
  *
  * @see https://developers.facebook.com/docs/whatsapp/pricing
  * @see https://developers.facebook.com/docs/whatsapp/pricing/conversation-based-pricing
@@ -164,12 +183,20 @@ export class RatingEngine {
   readonly #countryOf: (contact: string) => string | null;
   readonly #zones: ReadonlyMap<string, string>;
   readonly #eras: readonly Era[];
-  readonly #pairs = new Map<string, PairState>();
   readonly #wabas = new Map<string, WabaState>();
   readonly #calendars = new Map<string, ZoneCalendar>();
-  readonly #eraOfDay = new WeakMap<LocalDay, Era>();
   #lastAt = NEVER;
-  #nextSweepAt = NEVER;
+  #pairCount = 0;
+  #sweepAtSize = MIN_SWEEP_SIZE;
+  /** Why #wabaState answered null. */
+  #wabaProblem: RatingProblem | null = null;
+  // The rating of the message being rated (filled by #free and #charge; no object per message).
+  #category: RatedCategory = 'service';
+  #pricingType: PricingType = 'regular';
+  #conversation: string | null = null;
+  #billable = false;
+  #amountMicros = 0;
+  #currency = '';
 
   constructor(options: RatingEngineOptions) {
     this.#rates = options.rates;
@@ -180,7 +207,7 @@ export class RatingEngine {
 
   /** Pair states currently held (for memory checks). */
   get activePairs(): number {
-    return this.#pairs.size;
+    return this.#pairCount;
   }
 
   rate(event: UsageEvent): RatedMessage | RatingProblem | null {
@@ -191,13 +218,17 @@ export class RatingEngine {
         `event at ${new Date(at).toISOString()} is earlier than the previous one (${new Date(this.#lastAt).toISOString()}); the log must be ordered by time`,
       );
     const waba = this.#wabaState(event);
-    if (waba.kind === 'problem') return waba;
+    if (waba === null) return this.#wabaProblem;
     this.#lastAt = at;
-    if (at >= this.#nextSweepAt) this.#sweep(at);
 
-    const key = `${event.waba}\u0001${event.channel}\u0001${event.contact}`;
-    let pair = this.#pairs.get(key);
+    let contacts = waba.pairs.get(event.channel);
+    if (contacts === undefined) {
+      contacts = new Map();
+      waba.pairs.set(event.channel, contacts);
+    }
+    let pair = contacts.get(event.contact);
     if (pair === undefined) {
+      if (this.#pairCount >= this.#sweepAtSize) this.#sweep(at);
       pair = {
         lastInboundAt: NEVER,
         entryAt: NEVER,
@@ -205,8 +236,12 @@ export class RatingEngine {
         fepConversation: null,
         conversations: [],
         expiresAt: NEVER,
+        marketDay: null,
+        country: null,
+        market: null,
       };
-      this.#pairs.set(key, pair);
+      contacts.set(event.contact, pair);
+      this.#pairCount++;
     }
 
     if (event.type === 'inbound') {
@@ -218,7 +253,7 @@ export class RatingEngine {
       if (at + DAY > pair.expiresAt) pair.expiresAt = at + DAY;
       return null;
     }
-    return this.#delivered(event, waba.state, pair);
+    return this.#delivered(event, waba, pair);
   }
 
   #delivered(
@@ -228,15 +263,16 @@ export class RatingEngine {
   ): RatedMessage | RatingProblem {
     const at = event.at;
     const day = waba.calendar.dayOf(at);
-    let era = this.#eraOfDay.get(day);
-    if (era === undefined) {
+    let era = waba.lastEra;
+    if (day !== waba.lastDay) {
       era = eraOn(day.date, this.#eras);
-      this.#eraOfDay.set(day, era);
-    }
-    if (waba.month !== day.month) {
-      waba.month = day.month;
-      waba.freeTierUsed = 0;
-      waba.charged.clear();
+      waba.lastDay = day;
+      waba.lastEra = era;
+      if (waba.month !== day.month) {
+        waba.month = day.month;
+        waba.freeTierUsed = 0;
+        waba.charged.clear();
+      }
     }
 
     const careWindowOpen = at < pair.lastInboundAt + DAY;
@@ -252,10 +288,16 @@ export class RatingEngine {
     }
     const fepOpen = at < pair.fepEndsAt;
 
-    const country = this.#countryOf(event.contact);
-    const market: Market | null = country === null ? null : marketOf(country, day.date);
+    // PRC-5: markets move on dated boundaries, so the lookup is remembered for one local day.
+    if (pair.marketDay !== day) {
+      pair.country = this.#countryOf(event.contact);
+      pair.market = pair.country === null ? null : marketOf(pair.country, day.date);
+      pair.marketDay = day;
+    }
+    const country = pair.country;
+    const market = pair.market;
 
-    const result =
+    const failed =
       era.unit === 'message'
         ? this.#ratePerMessage(event, era, day, waba, market, careWindowOpen, fepOpen)
         : this.#ratePerConversation(event, era, day, waba, pair, market, careWindowOpen, fepOpen);
@@ -264,7 +306,7 @@ export class RatingEngine {
         'unknown_market',
         `no pricing market for contact "${event.contact}": not a phone number with a known country`,
       );
-    if (result.kind === 'problem') return result;
+    if (failed !== null) return failed;
     return {
       kind: 'rated',
       message: event.message,
@@ -276,14 +318,14 @@ export class RatingEngine {
       month: day.month,
       pricingModel: era.pricingModel,
       era: era.id,
-      category: result.category,
-      pricingType: result.pricingType,
-      conversation: result.conversation,
+      category: this.#category,
+      pricingType: this.#pricingType,
+      conversation: this.#conversation,
       market,
       country,
-      billable: result.billable,
-      amountMicros: result.amountMicros,
-      currency: result.currency,
+      billable: this.#billable,
+      amountMicros: this.#amountMicros,
+      currency: this.#currency,
     };
   }
 
@@ -296,7 +338,7 @@ export class RatingEngine {
     market: Market | null,
     careWindowOpen: boolean,
     fepOpen: boolean,
-  ): Rating | RatingProblem {
+  ): RatingProblem | null {
     const template = event.templateCategory;
     const category: RateCategory =
       template === undefined
@@ -320,7 +362,7 @@ export class RatingEngine {
     market: Market | null,
     careWindowOpen: boolean,
     fepOpen: boolean,
-  ): Rating | RatingProblem {
+  ): RatingProblem | null {
     const at = event.at;
     if (fepOpen) {
       // FEP-4/CAT-6: the FEP window is a free conversation of its own; it ends the other open
@@ -336,7 +378,7 @@ export class RatingEngine {
           pricingType: 'free_entry_point',
         };
         pair.fepConversation = fep;
-        pair.conversations = [];
+        pair.conversations.length = 0;
       }
       return this.#free(fep.category, 'free_entry_point', fep.id, market);
     }
@@ -351,8 +393,9 @@ export class RatingEngine {
 
     // PRC-1: a message inside an open conversation costs nothing more and reports it.
     // PRC-3: conversations of an earlier era ended at the boundary.
+    const conversations = pair.conversations;
     let join: Conversation | null = null;
-    for (const c of pair.conversations) {
+    for (const c of conversations) {
       if (c.era !== era.id || !(at < c.endsAt)) continue;
       if (era.categories === 'initiation') {
         join = c; // CBP-1: one conversation at a time per (number, contact)
@@ -381,8 +424,10 @@ export class RatingEngine {
       endsAt: at + DAY,
       pricingType,
     };
-    pair.conversations = pair.conversations.filter((c) => c.era === era.id && at < c.endsAt);
-    pair.conversations.push(opened);
+    let kept = 0;
+    for (const c of conversations) if (c.era === era.id && at < c.endsAt) conversations[kept++] = c;
+    conversations.length = kept;
+    conversations.push(opened);
     if (opened.endsAt > pair.expiresAt) pair.expiresAt = opened.endsAt;
     if (pricingType !== 'regular' || market === null)
       return this.#free(category, pricingType, opened.id, market);
@@ -420,16 +465,14 @@ export class RatingEngine {
     pricingType: PricingType,
     conversation: string | null,
     market: Market | null,
-  ): Rating {
-    return {
-      kind: 'rating',
-      category,
-      pricingType,
-      conversation,
-      billable: false,
-      amountMicros: 0,
-      currency: market === null ? '' : this.#rates.currencyFor(market),
-    };
+  ): null {
+    this.#category = category;
+    this.#pricingType = pricingType;
+    this.#conversation = conversation;
+    this.#billable = false;
+    this.#amountMicros = 0;
+    this.#currency = market === null ? '' : this.#rates.currencyFor(market);
+    return null;
   }
 
   /** PRC-4/PRC-5: the rate in force on the local date, at this month's volume tier. */
@@ -440,66 +483,83 @@ export class RatingEngine {
     market: Market,
     category: RateCategory,
     conversation: string | null,
-  ): Rating | RatingProblem {
-    const tierKey = era.volumeTiers ? `${market}\u0000${category}` : '';
-    const chargedBefore = era.volumeTiers ? (waba.charged.get(tierKey) ?? 0) : 0;
+  ): RatingProblem | null {
+    let counts: Map<string, number> | undefined;
+    let chargedBefore = 0;
+    if (era.volumeTiers) {
+      counts = waba.charged.get(market);
+      if (counts === undefined) waba.charged.set(market, (counts = new Map<string, number>()));
+      chargedBefore = counts.get(category) ?? 0;
+    }
     const rate = this.#rates.rateFor(market, category, day.date, chargedBefore);
     if (rate === null)
       return problem(
         'no_rate',
         `no rate for market ${market}, category ${category} on ${day.date}${chargedBefore > 0 ? ` after ${chargedBefore} charged this month` : ''}: the message is unpriced`,
       );
-    if (era.volumeTiers) waba.charged.set(tierKey, chargedBefore + 1);
-    return {
-      kind: 'rating',
-      category,
-      pricingType: 'regular',
-      conversation,
-      billable: true,
-      amountMicros: rate.micros,
-      currency: rate.currency,
-    };
+    if (counts !== undefined) counts.set(category, chargedBefore + 1);
+    this.#category = category;
+    this.#pricingType = 'regular';
+    this.#conversation = conversation;
+    this.#billable = true;
+    this.#amountMicros = rate.micros;
+    this.#currency = rate.currency;
+    return null;
   }
 
-  #wabaState(event: UsageEvent): { kind: 'waba'; state: WabaState } | RatingProblem {
-    let state = this.#wabas.get(event.waba);
-    const fixed = this.#zones.get(event.waba);
+  /** The WABA's state, created on its first event; null (with #wabaProblem) for a zone problem. */
+  #wabaState(event: UsageEvent): WabaState | null {
+    const state = this.#wabas.get(event.waba);
     if (state !== undefined) {
-      if (fixed === undefined && event.tz !== undefined && event.tz !== state.zone)
-        return problem(
-          'zone_conflict',
-          `tz "${event.tz}" differs from "${state.zone}" already in use for WABA ${event.waba}`,
-        );
-      return { kind: 'waba', state };
+      const tz = event.tz;
+      if (tz === undefined || tz === state.zone || state.fixed) return state;
+      this.#wabaProblem = problem(
+        'zone_conflict',
+        `tz "${tz}" differs from "${state.zone}" already in use for WABA ${event.waba}`,
+      );
+      return null;
     }
+    const fixed = this.#zones.get(event.waba);
     const zone = fixed ?? event.tz ?? DEFAULT_TIME_ZONE;
-    if (!isValidTimeZone(zone))
-      return problem('invalid_zone', `"${zone}" (WABA ${event.waba}) is not an IANA time zone`);
+    if (!isValidTimeZone(zone)) {
+      this.#wabaProblem = problem(
+        'invalid_zone',
+        `"${zone}" (WABA ${event.waba}) is not an IANA time zone`,
+      );
+      return null;
+    }
     let calendar = this.#calendars.get(zone);
     if (calendar === undefined) {
       calendar = new ZoneCalendar(zone);
       this.#calendars.set(zone, calendar);
     }
-    state = { zone, calendar, month: '', freeTierUsed: 0, charged: new Map() };
-    this.#wabas.set(event.waba, state);
-    return { kind: 'waba', state };
+    const created: WabaState = {
+      zone,
+      fixed: fixed !== undefined,
+      calendar,
+      pairs: new Map(),
+      lastDay: null,
+      lastEra: eraOn('0000-01-01', this.#eras),
+      month: '',
+      freeTierUsed: 0,
+      charged: new Map(),
+    };
+    this.#wabas.set(event.waba, created);
+    return created;
   }
 
   /** Drops pair states whose windows, entry point and conversations have all ended. */
   #sweep(now: number): void {
-    for (const [key, pair] of this.#pairs) if (pair.expiresAt <= now) this.#pairs.delete(key);
-    this.#nextSweepAt = now + SWEEP_EVERY;
+    let count = 0;
+    for (const waba of this.#wabas.values())
+      for (const [channel, contacts] of waba.pairs) {
+        for (const [contact, pair] of contacts) if (pair.expiresAt <= now) contacts.delete(contact);
+        if (contacts.size === 0) waba.pairs.delete(channel);
+        count += contacts.size;
+      }
+    this.#pairCount = count;
+    this.#sweepAtSize = Math.max(MIN_SWEEP_SIZE, 2 * count);
   }
-}
-
-interface Rating {
-  readonly kind: 'rating';
-  readonly category: RatedCategory;
-  readonly pricingType: PricingType;
-  readonly conversation: string | null;
-  readonly billable: boolean;
-  readonly amountMicros: number;
-  readonly currency: string;
 }
 
 /** Conversations are named after the message that opened them. */
