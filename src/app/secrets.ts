@@ -1,13 +1,19 @@
 // Provider credentials are encrypted at rest with PARLEY_SECRET_KEY (AES-256-GCM), generated into
 // the data dir on first start when absent. Secrets never leave this module in plain text except
 // to build a provider.
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface SecretBox {
   seal(secrets: Readonly<Record<string, string>>): string;
   open(sealed: string): Record<string, string>;
+  /**
+   * A keyed hash (HMAC-SHA256, hex) of a value for one purpose, e.g. a phone number kept in the
+   * consent ledger after erasure: it matches the same value again but cannot be reversed without
+   * PARLEY_SECRET_KEY.
+   */
+  keyedHash(purpose: string, value: string): string;
 }
 
 export class SecretKeyError extends Error {
@@ -17,7 +23,20 @@ export class SecretKeyError extends Error {
 export function createSecretBox(secretKey: string): SecretBox {
   // Any string works as a key: it is stretched to 256 bits so operators can paste what they have.
   const key = createHash('sha256').update(secretKey, 'utf8').digest();
+  // One derived key per purpose, so a hash made for one use says nothing about another.
+  const hashKeys = new Map<string, Buffer>();
+  const hashKey = (purpose: string): Buffer => {
+    let k = hashKeys.get(purpose);
+    if (!k) {
+      k = createHmac('sha256', key).update(`parley keyed hash: ${purpose}`, 'utf8').digest();
+      hashKeys.set(purpose, k);
+    }
+    return k;
+  };
   return {
+    keyedHash(purpose, value) {
+      return createHmac('sha256', hashKey(purpose)).update(value, 'utf8').digest('hex');
+    },
     seal(secrets) {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);

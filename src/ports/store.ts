@@ -4,6 +4,7 @@ import type { MessageStatus, ProviderStatus } from '../core/message-status.ts';
 import type { ReasonCode } from '../core/reason-codes.ts';
 import type { ProviderKind } from './provider.ts';
 import type { JobQueue } from './job-queue.ts';
+import type { ComplianceStore } from './compliance-store.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -373,4 +374,7 @@ export interface Store {
 
   /** The local durable job queue (outbound dispatch, retries) kept in the same database. */
   jobs: JobQueue;
+
+  /** Consent ledger, template lifecycle, notification dedupe, policy settings, erasure. */
+  compliance: ComplianceStore;
 }

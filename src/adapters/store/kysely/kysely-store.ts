@@ -4,6 +4,7 @@ import { Kysely, Migrator, PostgresDialect, sql, type Insertable, type Transacti
 import type { Store } from '../../../ports/store.ts';
 import type { Database, WebhooksTable } from './database-schema.ts';
 import { jobQueue } from './job-queue.ts';
+import { complianceRepository } from './compliance-repositories.ts';
 import {
   contactRepository,
   careWindowRepository,
@@ -67,6 +68,7 @@ function buildStore(
     idempotency: idempotencyRepository(ctx),
     templates: templateRepository(ctx),
     jobs: jobQueue(ctx),
+    compliance: complianceRepository(ctx),
   };
 }
 

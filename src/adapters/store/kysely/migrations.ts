@@ -1,5 +1,6 @@
 // The one migration set both dialects run (kysely Migrator, in-code provider, names `0001_…`).
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { templatesConsent } from './migration-0002-templates-consent.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -334,6 +335,10 @@ function initial(dialect: SqlDialectName): Migration {
 /** The migration provider for `Migrator`: names sort in the order they must run. */
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
   return {
-    getMigrations: () => Promise.resolve({ '0001_initial': initial(dialect) }),
+    getMigrations: () =>
+      Promise.resolve({
+        '0001_initial': initial(dialect),
+        '0002_templates_consent': templatesConsent(dialect),
+      }),
   };
 }
