@@ -5,6 +5,7 @@ import type { ReasonCode } from '../core/reason-codes.ts';
 import type { ProviderKind } from './provider.ts';
 import type { JobQueue } from './job-queue.ts';
 import type { ComplianceStore } from './compliance-store.ts';
+import type { BillingRepository } from './billing-store.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -377,4 +378,7 @@ export interface Store {
 
   /** Consent ledger, template lifecycle, notification dedupe, policy settings, erasure. */
   compliance: ComplianceStore;
+
+  /** The cost ledger: usage log with ratings, month counters, WABA accounts, rate cards. */
+  billing: BillingRepository;
 }

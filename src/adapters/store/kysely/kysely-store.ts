@@ -5,6 +5,7 @@ import type { Store } from '../../../ports/store.ts';
 import type { Database, WebhooksTable } from './database-schema.ts';
 import { jobQueue } from './job-queue.ts';
 import { complianceRepository } from './compliance-repositories.ts';
+import { billingRepository } from './billing-repository.ts';
 import {
   contactRepository,
   careWindowRepository,
@@ -69,6 +70,7 @@ function buildStore(
     templates: templateRepository(ctx),
     jobs: jobQueue(ctx),
     compliance: complianceRepository(ctx),
+    billing: billingRepository(ctx),
   };
 }
 
