@@ -139,6 +139,8 @@ export async function processWebhook(
   deps: AppDeps,
   webhook: WebhookRecord,
   parsed?: InboundEvent[],
+  /** False when the caller commits a batch first and publishes the returned events after it. */
+  publish = true,
 ): Promise<ProcessOutcome> {
   const connection = await deps.lookups.connection(webhook.connectionId);
   if (!connection) throw new Error(`connection ${webhook.connectionId} no longer exists`);
@@ -178,7 +180,7 @@ export async function processWebhook(
     deps.clock.now(),
     unrouted > 0 ? `${unrouted} event(s) for unknown numbers` : null,
   );
-  for (const e of emitted) deps.events.publish(e);
+  if (publish) for (const e of emitted) deps.events.publish(e);
   return { state, events: emitted };
 }
 

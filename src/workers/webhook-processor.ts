@@ -13,15 +13,17 @@ interface Pending {
 export class WebhookProcessor {
   readonly #deps: AppDeps;
   readonly #maxBacklog: number;
+  readonly #batchSize: number;
   #backlog: Pending[] = [];
   /** Webhooks left in the store because the in-memory backlog was full: sweep them. */
   #overflowed = true;
   #running: Promise<void> | null = null;
   #stopped = false;
 
-  constructor(deps: AppDeps, options: { maxBacklog?: number } = {}) {
+  constructor(deps: AppDeps, options: { maxBacklog?: number; batchSize?: number } = {}) {
     this.#deps = deps;
     this.#maxBacklog = options.maxBacklog ?? 10_000;
+    this.#batchSize = options.batchSize ?? 50;
   }
 
   /** Hands over a freshly stored webhook; processing starts at once without blocking the caller. */
@@ -59,27 +61,52 @@ export class WebhookProcessor {
   async #work(): Promise<void> {
     for (;;) {
       if (this.#stopped) return;
-      let next = this.#backlog.shift();
-      if (!next && this.#overflowed) {
-        this.#overflowed = false;
-        const pending = await this.#deps.store.webhooks.listPending(500);
-        if (pending.length === 500) this.#overflowed = true;
-        const queued = new Set(this.#backlog.map((p) => p.webhook.id));
-        this.#backlog.push(
-          ...pending.filter((w) => !queued.has(w.id)).map((webhook) => ({ webhook })),
-        );
-        next = this.#backlog.shift();
-      }
-      if (!next) return;
+      if (this.#backlog.length === 0 && this.#overflowed) await this.#refill();
+      const batch = this.#backlog.splice(0, this.#batchSize);
+      if (batch.length === 0) return;
+      await this.#processBatch(batch);
+    }
+  }
+
+  async #refill(): Promise<void> {
+    this.#overflowed = false;
+    const pending = await this.#deps.store.webhooks.listPending(500);
+    if (pending.length === 500) this.#overflowed = true;
+    const queued = new Set(this.#backlog.map((p) => p.webhook.id));
+    this.#backlog.push(...pending.filter((w) => !queued.has(w.id)).map((webhook) => ({ webhook })));
+  }
+
+  /**
+   * One transaction for a batch: on SQLite every commit costs more than the work it commits.
+   * Events are published only after the commit; if anything in the batch fails, the batch is
+   * rolled back and its webhooks are processed one by one, so one bad webhook fails alone.
+   */
+  async #processBatch(batch: Pending[]): Promise<void> {
+    if (batch.length > 1) {
       try {
-        await processWebhook(this.#deps, next.webhook, next.events);
+        const outcomes = await this.#deps.store.transaction(async () => {
+          const all = [];
+          for (const item of batch)
+            all.push(await processWebhook(this.#deps, item.webhook, item.events, false));
+          return all;
+        });
+        for (const outcome of outcomes)
+          for (const e of outcome.events) this.#deps.events.publish(e);
+        return;
+      } catch {
+        // fall through: find the one that fails
+      }
+    }
+    for (const item of batch) {
+      try {
+        await processWebhook(this.#deps, item.webhook, item.events);
       } catch (error) {
         this.#deps.log.error(
-          { err: error, webhookId: next.webhook.id },
+          { err: error, webhookId: item.webhook.id },
           'webhook processing failed',
         );
         await this.#deps.store.webhooks.mark(
-          next.webhook.id,
+          item.webhook.id,
           'failed',
           this.#deps.clock.now(),
           (error as Error).message,

@@ -187,7 +187,8 @@ export function conversationRepository(ctx: StoreContext): Store['conversations'
       .selectAll()
       .where('channel_id', '=', channelId)
       .where('contact_id', '=', contactId)
-      .where('state', '=', 'open')
+      // A literal, not a parameter: only then can SQLite use the partial index on open conversations.
+      .where('state', '=', sql.lit('open'))
       .executeTakeFirst();
     return row ? toConversation(row) : null;
   };

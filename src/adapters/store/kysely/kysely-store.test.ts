@@ -15,6 +15,7 @@ import {
   requireServerOrSkip,
 } from '../../../../test/helpers/databases.ts';
 import { createKyselyStore } from './kysely-store.ts';
+import { migrationProvider } from './migrations.ts';
 
 const T0 = Date.parse('2026-01-15T10:00:00Z');
 
@@ -41,13 +42,18 @@ async function seedChannel(store: Store) {
   return { workspace, connection, channel };
 }
 
+/** Every migration the store knows, in the order it applies them. */
+async function allMigrations(): Promise<string[]> {
+  return Object.keys(await migrationProvider('sqlite').getMigrations()).sort();
+}
+
 describe('createKyselyStore', () => {
   it('opens an in-memory SQLite store by default and migrates only when asked', async () => {
     const store = await createKyselyStore({});
     try {
       assert.equal(store.dialect, 'sqlite');
       await assert.rejects(store.workspaces.create({ name: 'too early' }), /no such table/);
-      assert.deepEqual(await store.migrate(), ['0001_initial']);
+      assert.deepEqual(await store.migrate(), await allMigrations());
       assert.deepEqual(await store.migrate(), []);
       await store.workspaces.create({ name: 'now' });
       assert.equal(await store.workspaces.count(), 1);
@@ -287,7 +293,7 @@ describe('migrating from two instances at once', () => {
       await Promise.all(children.map((c) => c.ready));
       children.forEach((c) => c.go());
       const applied = await Promise.all(children.map((c) => c.applied));
-      assert.deepEqual(applied.flat(), ['0001_initial']);
+      assert.deepEqual(applied.flat(), await allMigrations());
       const store = await createKyselyStore({ sqliteFile: file });
       assert.deepEqual(await store.migrate(), []);
       await store.close();
@@ -305,7 +311,7 @@ describe('migrating from two instances at once', () => {
         const a = await createKyselyStore({ databaseUrl: url });
         const b = await createKyselyStore({ databaseUrl: url });
         const applied = await Promise.all([a.migrate(), b.migrate()]);
-        assert.deepEqual(applied.flat(), ['0001_initial']);
+        assert.deepEqual(applied.flat(), await allMigrations());
         await Promise.all([a.close(), b.close()]);
       } finally {
         await drop();

@@ -30,6 +30,10 @@ export function openSqlite(file: string): Database.Database {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
+  // Many indexes are touched per message (inbox listings): keep their pages in memory rather
+  // than re-reading them from the OS on every commit.
+  db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
   return db;
 }
 
