@@ -30,6 +30,8 @@ interface DialectRun {
   readonly drainMs: number | null;
   /** Webhooks processed per second from the start of the measured load until the backlog was empty. */
   readonly processedPerSec: number;
+  /** Webhooks processed per second while the load ran (compare with acknowledged per second). */
+  readonly processedDuringLoadPerSec: number;
   /** Server CPU (user + system) per webhook, from the start of the load until the backlog was empty. */
   readonly serverCpuUsPerWebhook: number;
   /** The load generator's own CPU during the load, as a share of one core. */
@@ -163,6 +165,7 @@ async function measure(
     const serverCores = (server.cpuSeconds() - serverCpuStart) / loadSeconds;
     sampling = false;
     await sampler;
+    const processedDuringLoad = (await store.webhooks.countByState('processed')) - processedBefore;
     const track = (n: number) => {
       backlogPeak = Math.max(backlogPeak, n);
     };
@@ -200,6 +203,7 @@ async function measure(
       backlogPeak,
       drainMs,
       processedPerSec,
+      processedDuringLoadPerSec: processedDuringLoad / loadSeconds,
       serverCpuUsPerWebhook,
       generatorCores: (generatorCpu.user + generatorCpu.system) / 1e6 / loadSeconds,
       serverCores,
@@ -242,6 +246,11 @@ function rowsFor(label: string, run: DialectRun, rateTarget: number): ResultRow[
       value: l.non2xx + l.errors,
       unit: '',
       target: { op: '==', value: 0 },
+    },
+    {
+      label: `${label}: processed per second while the load ran`,
+      value: run.processedDuringLoadPerSec,
+      unit: '/s',
     },
     { label: `${label}: unprocessed backlog, peak`, value: run.backlogPeak, unit: 'webhooks' },
     {
@@ -297,6 +306,10 @@ function notesFor(label: string, run: DialectRun): string[] {
       `${run.generatorCores.toFixed(2)}; the 1-minute load average was ${run.loadAverage.toFixed(1)} when it began ` +
       `(other work on the machine takes the rest).`,
   );
+  if (label === 'PostgreSQL')
+    notes.push(
+      'PostgreSQL: CPU figures count the Parley process only; the database server works in its own processes on the same cores.',
+    );
   if (run.drainMs === null)
     notes.push(`${label}: the backlog was not empty ${DRAIN_TIMEOUT_MS / 1000} s after the load.`);
   for (const line of run.profile) notes.push(`${label}: ${line.trim()}`);

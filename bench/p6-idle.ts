@@ -12,7 +12,8 @@ import { customerWaId } from './lib/meta-webhooks.ts';
 import { startParleyProcess } from './lib/parley-process.ts';
 import { numberOption, type BenchContext, type BenchReport } from './lib/types.ts';
 
-const MB = 1024 * 1024;
+// Decimal megabytes, as in the target (250 MB); MiB would flatter the figure by 5 %.
+const MB = 1_000_000;
 const BATCH = 5_000;
 
 /** Inserts `count` contacts straight through the store, `BATCH` per transaction. */
