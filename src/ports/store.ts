@@ -5,6 +5,7 @@ import type { ReasonCode } from '../core/reason-codes.ts';
 import type { ProviderKind } from './provider.ts';
 import type { JobQueue } from './job-queue.ts';
 import type { ComplianceStore } from './compliance-store.ts';
+import type { ProviderRecordsStore } from './provider-records-store.ts';
 import type { BillingRepository } from './billing-store.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -378,6 +379,9 @@ export interface Store {
 
   /** Consent ledger, template lifecycle, notification dedupe, policy settings, erasure. */
   compliance: ComplianceStore;
+
+  /** Inbound media downloads, account-health events, number changes (what providers report). */
+  providerRecords: ProviderRecordsStore;
 
   /** The cost ledger: usage log with ratings, month counters, WABA accounts, rate cards. */
   billing: BillingRepository;

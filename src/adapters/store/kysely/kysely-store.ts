@@ -5,6 +5,7 @@ import type { Store } from '../../../ports/store.ts';
 import type { Database, WebhooksTable } from './database-schema.ts';
 import { jobQueue } from './job-queue.ts';
 import { complianceRepository } from './compliance-repositories.ts';
+import { providerRecordsRepository } from './provider-records-repositories.ts';
 import { billingRepository } from './billing-repository.ts';
 import {
   contactRepository,
@@ -70,6 +71,7 @@ function buildStore(
     templates: templateRepository(ctx),
     jobs: jobQueue(ctx),
     compliance: complianceRepository(ctx),
+    providerRecords: providerRecordsRepository(ctx),
     billing: billingRepository(ctx),
   };
 }

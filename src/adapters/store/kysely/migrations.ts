@@ -1,6 +1,7 @@
 // The one migration set both dialects run (kysely Migrator, in-code provider, names `0001_…`).
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { templatesConsent } from './migration-0002-templates-consent.ts';
+import { mediaHealth } from './migration-0004-media-health.ts';
 import { ledger } from './migration-0003-ledger.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -340,6 +341,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
       Promise.resolve({
         '0001_initial': initial(dialect),
         '0002_templates_consent': templatesConsent(dialect),
+        '0004_media_health': mediaHealth(dialect),
         '0003_ledger': ledger(dialect),
       }),
   };
