@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under src/ and test/ with node:test (Node 20 has no test globs).
+// Runs every *.test.ts under src/, test/ and bench/ with node:test (Node 20 has no test globs).
 // Optional arguments filter the file list by substring: `npm test -- store sandbox`.
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = ['src', 'test'];
+const roots = ['src', 'test', 'bench'];
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
