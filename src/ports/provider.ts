@@ -69,6 +69,15 @@ export interface ProviderTemplate {
   readonly parameterFormat?: string;
 }
 
+/** Inbound media bytes as a provider hands them over (provider media URLs expire: copy at once). */
+export interface MediaDownload {
+  readonly bytes: Buffer;
+  readonly mimeType?: string;
+  /** The digest the provider announced, as it announced it. */
+  readonly sha256?: string;
+  readonly fileSize?: number;
+}
+
 /** One finding of a connection health check, saying exactly what to fix. */
 export interface ConnectionCheck {
   readonly check: string;
@@ -92,6 +101,13 @@ export interface Provider {
   listTemplates?(channel: ChannelAddress): Promise<ProviderTemplate[]>;
   /** Token, webhook subscription and number registration checks (for doctor and the API). */
   checkConnection?(channel?: ChannelAddress): Promise<ConnectionCheck[]>;
+  /**
+   * Inbound media bytes by the id an inbound message's content carries (`content.id`). Rejects
+   * when the download fails; an error with `retryable: false` is not worth trying again.
+   */
+  downloadMedia?(mediaId: string): Promise<MediaDownload>;
+  /** Registers Parley's webhook URL with the provider (360dialog: with the secret header). */
+  registerWebhook?(url: string): Promise<void>;
 }
 
 /** Builds a Provider from a stored connection: its non-secret config and decrypted secrets. */

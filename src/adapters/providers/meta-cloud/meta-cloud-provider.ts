@@ -941,6 +941,10 @@ export function createCloudApiProvider(
     createTemplate,
     deleteTemplate,
     registerDialog360Webhook,
+    // Only 360dialog has a webhook-registration endpoint; Meta's is configured in the app dashboard.
+    ...(settings.kind === '360dialog'
+      ? { registerWebhook: (url: string) => registerDialog360Webhook(url) }
+      : {}),
     downloadMedia,
     checkConnection,
   };
