@@ -35,6 +35,7 @@ import {
   type ProviderRegistry,
 } from './deps.ts';
 import { ingestWebhook } from './receive-webhook.ts';
+import { startCostLedger, type CostLedger } from './billing/ledger.ts';
 import { Lookups } from './lookups.ts';
 import { createSecretBox, resolveSecretKey } from './secrets.ts';
 
@@ -82,6 +83,8 @@ export interface Parley {
   readonly dispatcher: OutboundDispatcher;
   readonly processor: WebhookProcessor;
   readonly sandbox: SandboxHub;
+  /** The live cost ledger; `drain()` waits until what it heard of is recorded and priced. */
+  readonly ledger: CostLedger;
   /** The sandbox world behind a channel (registering its number), for demos and tests. */
   sandboxWorld(channel: Channel): Promise<SandboxWorld>;
   /** Simulated customers writing in to a sandbox channel every few seconds (the demo). */
@@ -180,6 +183,7 @@ export async function createParley(
   processor = new WebhookProcessor(appDeps);
   const webhookProcessor = processor;
   const dispatcher = new OutboundDispatcher(appDeps, { worker: `${hostname()}:${process.pid}` });
+  const ledger = startCostLedger(appDeps);
   let started = false;
   const http = await buildHttpServer({
     deps: appDeps,
@@ -199,6 +203,7 @@ export async function createParley(
     dispatcher,
     processor: webhookProcessor,
     sandbox,
+    ledger,
     async sandboxWorld(channel) {
       const connection = await store.connections.get(channel.connectionId);
       if (connection?.provider !== 'sandbox')
@@ -235,6 +240,7 @@ export async function createParley(
       await http.close();
       await dispatcher.stop();
       await webhookProcessor.stop();
+      await ledger.stop();
       await store.close();
     },
   };
