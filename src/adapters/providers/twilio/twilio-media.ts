@@ -2,12 +2,7 @@
 // own API host) and kept in Parley's blob store, because Twilio's copies may be deleted.
 import type { InboundMessage } from '../../../core/inbound.ts';
 import type { BlobStore } from '../../../ports/blob-store.ts';
-
-export interface DownloadedMedia {
-  readonly bytes: Buffer;
-  readonly mimeType?: string;
-  readonly fileSize?: number;
-}
+import type { MediaDownload } from '../../../ports/provider.ts';
 
 /** One media item of an inbound message, stored. */
 export interface StoredMedia {
@@ -44,7 +39,7 @@ export function mediaBlobKey(providerMessageId: string, index: number): string {
  * @see https://www.twilio.com/docs/messaging/api/media-resource#fetch-a-media-resource
  */
 export async function saveInboundMedia(
-  download: (url: string) => Promise<DownloadedMedia>,
+  download: (url: string) => Promise<MediaDownload>,
   blobs: BlobStore,
   message: InboundMessage,
 ): Promise<StoredMedia[]> {

@@ -528,16 +528,24 @@ describe('Twilio provider', () => {
       await assert.rejects(provider.downloadMedia(`${storage.url}/bucket/ME2`), /refusing/);
     });
 
-    it('a media fetch Twilio refuses fails as media', async () => {
+    it('a media fetch Twilio refuses fails as media, retryable only when Twilio was unavailable', async () => {
+      type MediaError = { failure: { reason: string }; retryable: boolean };
       await assert.rejects(
         provider.downloadMedia(
           `${fake.url}/2010-04-01/Accounts/${ACCOUNT}/Messages/MM9/Media/NOPE`,
         ),
         (e: unknown) => {
-          assert.equal((e as { failure: { reason: string } }).failure.reason, 'media');
+          assert.equal((e as MediaError).failure.reason, 'media');
+          assert.equal((e as MediaError).retryable, false);
           return true;
         },
       );
+      fake.on('GET', '/media/busy', twilioError(503, 20503, 'Service Unavailable'), 1);
+      await assert.rejects(provider.downloadMedia(`${fake.url}/media/busy`), (e: unknown) => {
+        assert.equal((e as MediaError).failure.reason, 'media');
+        assert.equal((e as MediaError).retryable, true);
+        return true;
+      });
     });
   });
 

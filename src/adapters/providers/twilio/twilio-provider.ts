@@ -4,6 +4,7 @@ import { checkOutboundLimits } from '../../../core/messages.ts';
 import type {
   ChannelAddress,
   ConnectionCheck,
+  MediaDownload,
   Provider,
   ProviderTemplate,
   RawWebhook,
@@ -20,7 +21,6 @@ import {
 } from './twilio-content-templates.ts';
 import { failureFromTwilioResponse } from './twilio-errors.ts';
 import { encodeForm } from './twilio-form.ts';
-import type { DownloadedMedia } from './twilio-media.ts';
 import { buildTwilioMessageForm } from './twilio-request-build.ts';
 import { checkTwilioSignature } from './twilio-signature.ts';
 import { CALLBACK_REF_PARAM, parseTwilioWebhook } from './twilio-webhook-parse.ts';
@@ -74,7 +74,7 @@ export interface TwilioProvider extends Provider {
   readonly kind: 'twilio';
   listTemplates(channel?: ChannelAddress): Promise<ProviderTemplate[]>;
   /** Inbound media bytes by the media URL a webhook named (an inbound message content's `id`). */
-  downloadMedia(mediaUrl: string): Promise<DownloadedMedia>;
+  downloadMedia(mediaUrl: string): Promise<MediaDownload>;
   checkConnection(channel?: ChannelAddress): Promise<ConnectionCheck[]>;
 }
 
@@ -84,6 +84,9 @@ export class TwilioRequestError extends Error {
   constructor(
     message: string,
     readonly failure: SendFailure,
+    /** Whether trying again can help (an outage, throughput), as the port asks media errors to say. */
+    readonly retryable: boolean = failure.reason === 'provider_unavailable' ||
+      failure.reason === 'throughput',
   ) {
     super(message);
   }
@@ -378,7 +381,7 @@ export function createTwilioProvider(
   }
 
   /** Media live on Twilio's API host; a redirect to storage elsewhere is followed without credentials. */
-  async function downloadMedia(mediaUrl: string): Promise<DownloadedMedia> {
+  async function downloadMedia(mediaUrl: string): Promise<MediaDownload> {
     let url: URL;
     try {
       url = new URL(mediaUrl);
@@ -412,6 +415,7 @@ export function createTwilioProvider(
       throw new TwilioRequestError(
         `downloading Twilio media failed: ${failure.title ?? failure.details ?? failure.reason}`,
         { ...failure, reason: failure.reason === 'auth' ? 'auth' : 'media' },
+        failure.reason === 'provider_unavailable' || failure.reason === 'throughput',
       );
     }
     const mimeType = outcome.headers.get('content-type')?.split(';')[0]?.trim();
