@@ -96,13 +96,38 @@ describe('a sandbox conversation through the API', () => {
     assert.ok(['delivered', 'read'].includes(message.json.status), JSON.stringify(message.json));
   });
 
-  it('TPL-10: a template with the wrong parameter count ends as failed with template_params (132000)', async () => {
+  it('TPL-10: a template with the wrong parameter count is refused before it is queued, naming the component', async () => {
     const sent = await t.api('POST', '/v1/messages', {
       channelId: t.channel.id,
       to: CUSTOMER,
       type: 'template',
       template: {
         name: 'order_update',
+        language: { code: 'en' },
+        components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }] }],
+      },
+    });
+    assert.equal(sent.status, 422);
+    assert.equal(sent.json.code, 'template_params');
+    assert.match(sent.json.detail, /body: template "order_update" \(en\) takes 3 parameter/);
+    assert.equal(t.world.outbound(t.channel.providerKey).length > 0, true);
+    const message = await t.api('GET', `/v1/messages/${sent.json.messageId}`);
+    assert.equal(message.json.status, 'refused');
+  });
+
+  it('TPL-10: a template the provider knows but Parley has not synced ends as failed with template_params (132000)', async () => {
+    t.world.addTemplate(t.channel.providerKey, {
+      name: 'pickup_ready',
+      language: 'en',
+      category: 'UTILITY',
+      components: [{ type: 'BODY', text: 'Hi {{1}}, your order is ready at {{2}}.' }],
+    });
+    const sent = await t.api('POST', '/v1/messages', {
+      channelId: t.channel.id,
+      to: CUSTOMER,
+      type: 'template',
+      template: {
+        name: 'pickup_ready',
         language: { code: 'en' },
         components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }] }],
       },

@@ -165,7 +165,7 @@ describe('Meta webhook ingress over HTTP', () => {
           assert.equal(conversations.json.items.length, 0);
           const after = snapshotStore(t);
           const changed = describeChanges(before, after);
-          const touched = ['webhooks', ...(template ? ['templates'] : [])];
+          const touched = ['webhooks', ...(template ? ['templates', 'template_lifecycle'] : [])];
           for (const [table, state] of Object.entries(after))
             if (!touched.includes(table))
               assert.deepEqual(state, before[table], `${table} changed: ${changed}`);

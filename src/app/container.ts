@@ -2,6 +2,7 @@
 // Parley (store, providers, workers, HTTP) from a configuration.
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { createKyselyStore, backupSqlite } from '../adapters/store/kysely/index.ts';
 import { createInProcessEventBus } from '../adapters/events/in-process-event-bus.ts';
@@ -23,6 +24,9 @@ import { startDemoTraffic } from '../adapters/providers/sandbox/sandbox-demo.ts'
 import { buildHttpServer } from '../http/server.ts';
 import { OutboundDispatcher } from '../workers/outbound-dispatcher.ts';
 import { WebhookProcessor } from '../workers/webhook-processor.ts';
+import { MediaDownloader } from '../workers/media-downloader.ts';
+import { createLocalBlobStore } from '../adapters/blobs/local-blob-store.ts';
+import { TemplateSync } from '../workers/template-sync.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Provider } from '../ports/provider.ts';
@@ -35,6 +39,9 @@ import {
   type ProviderRegistry,
 } from './deps.ts';
 import { ingestWebhook } from './receive-webhook.ts';
+import { subscribeAccountHealth } from './account-health.ts';
+import { isMediaType } from './media.ts';
+import { subscribeConsentSignals } from './consent-signals.ts';
 import { startCostLedger, type CostLedger } from './billing/ledger.ts';
 import { Lookups } from './lookups.ts';
 import { createSecretBox, resolveSecretKey } from './secrets.ts';
@@ -83,8 +90,16 @@ export interface Parley {
   readonly dispatcher: OutboundDispatcher;
   readonly processor: WebhookProcessor;
   readonly sandbox: SandboxHub;
+  /** Copies inbound media into the blob store; tests stop it and drive `runOnce()`. */
+  readonly media: MediaDownloader;
+  /** Failed sends that concern the account → health events; `idle()` waits for work started. */
+  readonly accountHealth: { idle(): Promise<void> };
   /** The live cost ledger; `drain()` waits until what it heard of is recorded and priced. */
   readonly ledger: CostLedger;
+  /** The periodic template reconcile (TPL-8); `syncAll()` runs one now. */
+  readonly templateSync: TemplateSync;
+  /** 131050 → ledger (OPT-5); `idle()` waits for the work started so far. */
+  readonly consentSignals: { idle(): Promise<void> };
   /** The sandbox world behind a channel (registering its number), for demos and tests. */
   sandboxWorld(channel: Channel): Promise<SandboxWorld>;
   /** Simulated customers writing in to a sandbox channel every few seconds (the demo). */
@@ -168,6 +183,7 @@ export async function createParley(
     },
   };
 
+  const blobs = createLocalBlobStore(join(config.dataDir, 'media'));
   deps = {
     store,
     clock,
@@ -178,12 +194,26 @@ export async function createParley(
     publicUrl: config.publicUrl,
     lookups: new Lookups(store),
     policy: { ...DEFAULT_POLICY, ...overrides.policy },
+    blobs,
   };
   const appDeps = deps;
   processor = new WebhookProcessor(appDeps);
   const webhookProcessor = processor;
   const dispatcher = new OutboundDispatcher(appDeps, { worker: `${hostname()}:${process.pid}` });
+  const media = new MediaDownloader(appDeps, blobs, { worker: `${hostname()}:${process.pid}` });
+  const accountHealth = subscribeAccountHealth(appDeps);
+  // A media message was stored with its download job: fetch it before the provider URL expires.
+  events.subscribe((e) => {
+    if (
+      e.type === 'message.received' &&
+      typeof e.data.type === 'string' &&
+      isMediaType(e.data.type)
+    )
+      media.wake();
+  });
   const ledger = startCostLedger(appDeps);
+  const templateSync = new TemplateSync(appDeps);
+  const consentSignals = subscribeConsentSignals(appDeps);
   let started = false;
   const http = await buildHttpServer({
     deps: appDeps,
@@ -203,7 +233,11 @@ export async function createParley(
     dispatcher,
     processor: webhookProcessor,
     sandbox,
+    media,
+    accountHealth,
     ledger,
+    templateSync,
+    consentSignals,
     async sandboxWorld(channel) {
       const connection = await store.connections.get(channel.connectionId);
       if (connection?.provider !== 'sandbox')
@@ -230,6 +264,8 @@ export async function createParley(
     async start(options = {}) {
       await webhookProcessor.drain(); // webhooks stored before a restart
       dispatcher.start();
+      media.start();
+      await templateSync.start();
       started = true;
       if (!options.listen) return null;
       return http.listen({ port: config.port, host: config.host });
@@ -240,7 +276,13 @@ export async function createParley(
       await http.close();
       await dispatcher.stop();
       await webhookProcessor.stop();
+      await media.stop();
+      accountHealth.stop();
+      await accountHealth.idle();
       await ledger.stop();
+      await templateSync.stop();
+      consentSignals.stop();
+      await consentSignals.idle();
       await store.close();
     },
   };

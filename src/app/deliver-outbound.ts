@@ -12,6 +12,7 @@ import type { Job } from '../ports/job-queue.ts';
 import type { SendFailure } from '../ports/provider.ts';
 import type { Json, MessageRecord } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
+import { checkTemplateSend } from './template-send-policy.ts';
 
 export interface OutboundJob {
   readonly messageId: string;
@@ -78,6 +79,22 @@ export async function deliverOutbound(
   const decision = decideSend(window, isFreeForm(content), now, deps.policy.dispatchMarginMs);
   if (!decision.allowed)
     return fail(deps, job, message, { reason: decision.reason, details: decision.detail });
+  if (content.type === 'template') {
+    // OPT-7, TPL-9: a STOP or a pause may have arrived while the template waited in the queue.
+    const checked = await checkTemplateSend(
+      deps,
+      store,
+      channel,
+      contact.waId,
+      content.template,
+      now,
+    );
+    if (!checked.decision.allowed)
+      return fail(deps, job, message, {
+        reason: checked.decision.reason,
+        details: checked.decision.detail,
+      });
+  }
 
   await store.messages.update(message.id, { dispatchedAt: now }, now);
   const provider = deps.providers.forConnection(connection);

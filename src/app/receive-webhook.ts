@@ -22,6 +22,10 @@ import type {
 } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
 import type { DomainEvent } from '../ports/event-bus.ts';
+import { recordNoticeHealth } from './account-health.ts';
+import { queueMediaDownload } from './media.ts';
+import { recordInboundConsent, recordUserPreferences } from './consent-signals.ts';
+import { applyTemplateNotice, isTemplateNotice } from './template-registry.ts';
 
 /** Which stored connection kinds each ingress path accepts. */
 const INGRESS_KINDS: Readonly<Record<string, readonly ProviderKind[]>> = {
@@ -170,7 +174,11 @@ export async function processWebhook(
         ? await receiveMessage(deps, channel, event)
         : event.kind === 'status'
           ? await receiveStatus(deps, channel, event, connection.provider)
-          : await receiveNotice(deps, channel, event);
+          : [
+              ...(await receiveNotice(deps, channel, event)),
+              // Quality, limits, account updates and template pauses become health events.
+              ...(await recordNoticeHealth(deps, channel, event)),
+            ];
     emitted.push(...out);
   }
   const state = unrouted > 0 && routed === 0 ? 'unrouted' : 'processed';
@@ -292,6 +300,10 @@ async function receiveMessage(
       needsReview: false,
     });
     if (!inserted.inserted) return [];
+    // B.4: media bytes are copied to Parley's blob store before the provider's URL expires.
+    await queueMediaDownload(deps, tx, inserted.record, m.content);
+    // OPT-4/5/6: implied opt-in or stop/start keyword, in this same transaction.
+    events.push(...(await recordInboundConsent(deps, tx, channel, contact, inserted.record)));
     events.push(
       event('message.received', channel.workspaceId, m.at, {
         messageId: inserted.record.id,
@@ -399,32 +411,10 @@ async function receiveNotice(
   channel: Channel,
   n: OtherNotice,
 ): Promise<DomainEvent[]> {
-  if (n.field === 'message_template_status_update') {
-    const value = n.value as {
-      event?: string;
-      message_template_name?: string;
-      message_template_language?: string;
-    };
-    if (value.message_template_name && value.message_template_language && value.event) {
-      const template = await deps.store.templates.find(
-        channel.workspaceId,
-        value.message_template_name,
-        value.message_template_language,
-        channel.id,
-      );
-      if (template) {
-        await deps.store.templates.upsert({ ...template, status: value.event, at: n.at });
-      }
-      return [
-        event('template.status', channel.workspaceId, n.at, {
-          channelId: channel.id,
-          name: value.message_template_name,
-          language: value.message_template_language,
-          status: value.event,
-        }),
-      ];
-    }
-  }
+  // TPL-8: status, category and quality through the template lifecycle.
+  if (isTemplateNotice(n.field)) return applyTemplateNotice(deps, channel, n);
+  // OPT-5: marketing stop/resume.
+  if (n.field === 'user_preferences') return recordUserPreferences(deps, channel, n);
   return [];
 }
 

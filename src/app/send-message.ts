@@ -12,6 +12,7 @@ import {
 } from '../core/messages.ts';
 import type { Channel, Json, MessageRecord, Store } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
+import { checkTemplateSend } from './template-send-policy.ts';
 
 export const OUTBOUND_QUEUE = 'outbound';
 
@@ -102,7 +103,7 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
       if (replay) return replay;
     }
     const contact = await tx.contacts.upsert({ workspaceId: input.workspaceId, waId, at: now });
-    const decision = await decide(
+    const decided = await decide(
       tx,
       channel,
       contact.id,
@@ -111,6 +112,13 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
       now,
       deps.policy.dispatchMarginMs,
     );
+    // TPL-9, TPL-10/11, OPT-7 and the rendered text (TPL-12) for templates.
+    const checked =
+      decided.allowed && input.content.type === 'template'
+        ? await checkTemplateSend(deps, tx, channel, waId, input.content.template, now)
+        : null;
+    const decision = checked?.decision ?? decided;
+    const warning = checked?.decision.allowed ? (checked.decision.warning ?? null) : null;
     let conversation = await tx.conversations.findOpen(channel.id, contact.id);
     if (!conversation && decision.allowed) {
       conversation = await tx.conversations.create({
@@ -131,10 +139,10 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
       direction: 'outbound',
       type: input.content.type,
       content: contentJson(input.content),
-      text: summarise(input.content),
+      text: checked?.renderedText ?? summarise(input.content),
       status: refusal ? 'refused' : 'pending',
       reason: refusal?.reason ?? null,
-      reasonDetail: refusal?.detail ?? null,
+      reasonDetail: refusal?.detail ?? warning,
       providerMessageId: null,
       providerError: null,
       idempotencyKey: input.idempotencyKey ?? null,
@@ -217,27 +225,7 @@ export async function decide(
       'recipient_not_allowed',
       `Channel "${channel.name}" is a ${channel.environment} channel and ${waId} is not on its allow-list`,
     );
-  if (content.type === 'template') {
-    const t = content.template;
-    const template = await store.templates.find(
-      channel.workspaceId,
-      t.name,
-      t.language.code,
-      channel.id,
-    );
-    if (template && template.status !== 'APPROVED') {
-      const reason =
-        template.status === 'PAUSED'
-          ? 'template_paused'
-          : template.status === 'DISABLED'
-            ? 'template_disabled'
-            : 'template_not_approved';
-      return refuse(
-        reason,
-        `Template ${t.name} (${t.language.code}) is ${template.status}, not APPROVED`,
-      );
-    }
-  }
+  // Templates: status, parameters and consent are checked by checkTemplateSend (TPL-9, OPT-7).
   const window = (await store.windows.get(channel.id, contactId)) ?? NO_WINDOW;
   return decideSend(window, isFreeForm(content), now, marginMs);
 }

@@ -69,6 +69,16 @@ export interface ProviderTemplate {
   readonly parameterFormat?: string;
 }
 
+/** A template in the shape of Meta's creation request (`POST /{waba-id}/message_templates`). */
+export interface ProviderTemplateDefinition {
+  readonly name: string;
+  readonly language: string;
+  readonly category: string;
+  readonly components: readonly unknown[];
+  readonly parameter_format?: string;
+  readonly [key: string]: unknown;
+}
+
 /** Inbound media bytes as a provider hands them over (provider media URLs expire: copy at once). */
 export interface MediaDownload {
   readonly bytes: Buffer;
@@ -99,6 +109,19 @@ export interface Provider {
   /** Normalises a verified webhook body; throws only on a body that is not the provider's format. */
   parseWebhook(request: RawWebhook): InboundEvent[];
   listTemplates?(channel: ChannelAddress): Promise<ProviderTemplate[]>;
+  /** Submits a template for review (TPL-8); the provider's id and first status come back. */
+  createTemplate?(
+    channel: ChannelAddress,
+    template: ProviderTemplateDefinition,
+  ): Promise<{ id: string; status?: string; category?: string }>;
+  /** Edits a submitted template (TPL-9); it goes back to review. */
+  editTemplate?(
+    channel: ChannelAddress,
+    providerTemplateId: string,
+    template: ProviderTemplateDefinition,
+  ): Promise<{ status?: string; category?: string }>;
+  /** Deletes a template: every language of the name, or only `hsmId` when given. */
+  deleteTemplate?(channel: ChannelAddress, target: { name: string; hsmId?: string }): Promise<void>;
   /** Token, webhook subscription and number registration checks (for doctor and the API). */
   checkConnection?(channel?: ChannelAddress): Promise<ConnectionCheck[]>;
   /**

@@ -5,6 +5,7 @@ import type {
   ChannelAddress,
   Provider,
   ProviderTemplate,
+  ProviderTemplateDefinition,
   RawWebhook,
   SendRequest,
   SendResult,
@@ -15,6 +16,7 @@ import { buildMarkReadBody, buildMetaMessageBody } from '../meta-cloud/meta-requ
 import { verifyMetaSignature } from '../meta-cloud/meta-signature.ts';
 import { parseMetaWebhook } from '../meta-cloud/meta-webhook-parse.ts';
 import type { SandboxAnswer, SandboxWorld } from './sandbox-world.ts';
+import type { TemplateDefinition } from './sandbox-templates.ts';
 
 export interface SandboxProviderOptions {
   /** How long a send waits for an answer before giving up (default 10 s of world time). */
@@ -165,5 +167,44 @@ export function createSandboxProvider(
         })),
       );
     },
+
+    /** TPL-8: the world reviews it (PENDING, then APPROVED) and announces it by webhook. */
+    createTemplate(channel: ChannelAddress, template: ProviderTemplateDefinition) {
+      if (!world.resolveNumber(channel.providerKey, numberOf(channel)))
+        return Promise.reject(new Error(`sandbox: unknown business number ${channel.providerKey}`));
+      const t = world.submitTemplate(channel.providerKey, sandboxDefinition(template));
+      return Promise.resolve({ id: t.id, status: t.status, category: t.category });
+    },
+
+    /** TPL-9: an edit goes back to review, keeping the template's id. */
+    editTemplate(channel: ChannelAddress, _id: string, template: ProviderTemplateDefinition) {
+      if (!world.template(channel.providerKey, template.name, template.language))
+        return Promise.reject(
+          new Error(`sandbox: no template ${template.name} (${template.language})`),
+        );
+      const t = world.submitTemplate(channel.providerKey, sandboxDefinition(template));
+      return Promise.resolve({ status: t.status, category: t.category });
+    },
+
+    async deleteTemplate(channel: ChannelAddress, target: { name: string; hsmId?: string }) {
+      for (const t of world.templates(channel.providerKey))
+        if (t.name === target.name && (target.hsmId === undefined || t.id === target.hsmId))
+          await world.setTemplateStatus(channel.providerKey, t.name, t.language, 'DELETED', {
+            notify: false,
+          });
+    },
+  };
+}
+
+/** A creation request as the world's template book keeps it (Meta's shape, unchecked here). */
+function sandboxDefinition(template: ProviderTemplateDefinition): TemplateDefinition {
+  return {
+    name: template.name,
+    language: template.language,
+    category: template.category.toUpperCase() as TemplateDefinition['category'],
+    components: template.components as TemplateDefinition['components'],
+    ...(template.parameter_format === 'NAMED' || template.parameter_format === 'POSITIONAL'
+      ? { parameter_format: template.parameter_format }
+      : {}),
   };
 }
