@@ -19,7 +19,8 @@ const REQUIRED_SECRETS: Readonly<Record<ProviderKind, readonly string[]>> = {
   meta: ['accessToken', 'appSecret', 'verifyToken'],
   '360dialog': ['apiKey'],
   cloud: ['token'],
-  twilio: ['accountSid', 'authToken'],
+  // Plus an Auth Token or an API key sid and secret (checked in createConnection).
+  twilio: ['accountSid'],
 };
 const GENERATED_SECRETS: Readonly<Partial<Record<ProviderKind, readonly string[]>>> = {
   sandbox: ['appSecret'],
@@ -104,17 +105,21 @@ export async function createConnection(
     secrets?: Record<string, string>;
   },
 ): Promise<Connection> {
-  if (input.provider === 'twilio')
-    throw new AdminError(
-      'invalid_request',
-      'Twilio connections are not available in this version of Parley',
-    );
   const secrets = { ...(input.secrets ?? {}) };
   const missing = REQUIRED_SECRETS[input.provider].filter((k) => !secrets[k]);
   if (missing.length > 0)
     throw new AdminError(
       'invalid_request',
       `A ${input.provider} connection needs secrets: ${missing.join(', ')}`,
+    );
+  if (
+    input.provider === 'twilio' &&
+    !secrets.authToken &&
+    !(secrets.apiKeySid && secrets.apiKeySecret)
+  )
+    throw new AdminError(
+      'invalid_request',
+      'A twilio connection needs secrets: authToken (which also verifies webhooks), or apiKeySid and apiKeySecret',
     );
   for (const k of GENERATED_SECRETS[input.provider] ?? [])
     secrets[k] ??= randomBytes(24).toString('base64url');

@@ -19,6 +19,7 @@ import {
   type SandboxNumberInput,
 } from '../adapters/providers/sandbox/sandbox-world.ts';
 import { createSandboxProvider } from '../adapters/providers/sandbox/sandbox-provider.ts';
+import { createTwilioProvider } from '../adapters/providers/twilio/twilio-provider.ts';
 import { realTimeScheduler, systemClock } from '../adapters/providers/sandbox/sandbox-clock.ts';
 import { startDemoTraffic } from '../adapters/providers/sandbox/sandbox-demo.ts';
 import { buildHttpServer } from '../http/server.ts';
@@ -174,7 +175,10 @@ export async function createParley(
       const cached = cache.get(connection.id);
       if (cached) return cached;
       const secrets = secretBox.open(connection.secretsEncrypted);
-      const provider = buildProvider(connection, secrets, sandbox, clock, overrides.fetch);
+      const provider = buildProvider(connection, secrets, sandbox, clock, overrides.fetch, {
+        publicUrl: config.publicUrl,
+        store,
+      });
       cache.set(connection.id, provider);
       return provider;
     },
@@ -295,6 +299,7 @@ function buildProvider(
   sandbox: SandboxHub,
   clock: Clock,
   fetchImpl?: typeof fetch,
+  context?: { readonly publicUrl: string; readonly store: Store },
 ): Provider {
   const config = connection.config as Record<string, unknown>;
   const str = (key: string): string | undefined =>
@@ -348,7 +353,32 @@ function buildProvider(
         deps,
       );
     case 'twilio':
-      throw new Error('Twilio connections are not supported by this build');
+      return createTwilioProvider(
+        {
+          accountSid: secrets.accountSid ?? '',
+          authToken: secrets.authToken,
+          apiKeySid: secrets.apiKeySid,
+          apiKeySecret: secrets.apiKeySecret,
+          messagingServiceSid: str('messagingServiceSid'),
+          baseUrl: str('baseUrl'),
+          contentBaseUrl: str('contentBaseUrl'),
+          statusCallbackUrl:
+            context && `${context.publicUrl}/webhooks/twilio/${connection.id}/status`,
+        },
+        {
+          ...deps,
+          // A template send names the template; the synced `templates` table holds its ContentSid.
+          resolveContentSid: async (channel, name, language) => {
+            const template = await context?.store.templates.find(
+              connection.workspaceId,
+              name,
+              language,
+              channel.channelId,
+            );
+            return template?.providerTemplateId ?? null;
+          },
+        },
+      );
   }
 }
 

@@ -48,6 +48,28 @@ export function registerWebhookRoutes(
         receive(request, reply, ingress, request.params.connectionId, options, metrics),
     );
   }
+  // Twilio: inbound messages and per-message status callbacks, both signed with X-Twilio-Signature.
+  for (const path of ['/webhooks/twilio/:connectionId', '/webhooks/twilio/:connectionId/status'])
+    routes.post(path, { schema: { params, hide: true } }, async (request, reply) =>
+      receive(request, reply, 'twilio', request.params.connectionId, options, metrics),
+    );
+}
+
+const LOOPBACK_URL = /^https?:\/\/(localhost|127\.|\[::1\]|0\.0\.0\.0)/i;
+
+/**
+ * The public URL a provider called, which Twilio signs: `PARLEY_PUBLIC_URL` + path + query. Only
+ * when no public URL is configured (it is still the local listen address) do a proxy's
+ * `X-Forwarded-Proto`/`X-Forwarded-Host` name it; a configured public URL always wins.
+ * @see https://www.twilio.com/docs/usage/webhooks/webhooks-security#validating-signatures-from-twilio
+ */
+function calledUrl(request: FastifyRequest, publicUrl: string): string {
+  const first = (value: unknown): string | undefined =>
+    typeof value === 'string' ? value.split(',')[0]?.trim() || undefined : undefined;
+  const host = first(request.headers['x-forwarded-host']);
+  if (host === undefined || !LOOPBACK_URL.test(publicUrl)) return `${publicUrl}${request.url}`;
+  const proto = first(request.headers['x-forwarded-proto']) === 'http' ? 'http' : 'https';
+  return `${proto}://${host}${request.url}`;
 }
 
 async function receive(
@@ -61,7 +83,7 @@ async function receive(
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const raw: RawWebhook = {
     method: request.method,
-    url: `${options.deps.publicUrl}${request.url}`,
+    url: calledUrl(request, options.deps.publicUrl),
     headers: request.headers as Record<string, string | undefined>,
     query: singleValues(request.query),
     body,
@@ -74,6 +96,12 @@ async function receive(
   metrics.webhooks.inc({ provider: ingress, outcome: 'stored' });
   // Processing starts after the acknowledgement is on its way.
   setImmediate(() => options.onWebhookStored(result.webhook, result.events));
+  // Twilio reads the answer to a message webhook as TwiML: an empty one sends no reply.
+  if (ingress === 'twilio')
+    return reply
+      .status(200)
+      .type('text/xml')
+      .send('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
   return reply.status(200).send({ received: true, id: result.webhook.id });
 }
 
