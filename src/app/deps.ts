@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Provider } from '../ports/provider.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
 import type { Connection, Store } from '../ports/store.ts';
 import type { SecretBox } from './secrets.ts';
 import type { Lookups } from './lookups.ts';
@@ -43,4 +44,6 @@ export interface AppDeps {
   readonly policy: PolicySettings;
   /** Cached connection and channel lookups for the webhook hot path. */
   readonly lookups: Lookups;
+  /** Parley's own copies of inbound media (local files under PARLEY_DATA_DIR/media by default). */
+  readonly blobs: BlobStore;
 }

@@ -32,6 +32,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   uri_too_long: 414,
   unsupported_media_type: 415,
   not_ready: 503,
+  media_pending: 409,
+  media_unavailable: 410,
+  webhook_registration_unsupported: 409,
+  provider_request_failed: 502,
   internal: 500,
 };
 
@@ -52,6 +56,10 @@ const TITLES: Readonly<Record<string, string>> = {
   uri_too_long: 'URI too long',
   unsupported_media_type: 'Unsupported media type',
   not_ready: 'Not ready',
+  media_pending: 'Media not downloaded yet',
+  media_unavailable: 'Media unavailable',
+  webhook_registration_unsupported: 'Webhook registration is not done by API for this provider',
+  provider_request_failed: 'The provider refused or failed the request',
   internal: 'Internal error',
 };
 

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'template.status',
   'campaign.progress',
   'billing.threshold',
+  'account.health',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -95,6 +95,8 @@ export interface HealthFilter {
   readonly workspaceId: string;
   readonly connectionId?: string;
   readonly channelId?: string;
+  /** With `channelId` and `connectionId`: also the connection's events about no one number. */
+  readonly withAccountEvents?: boolean;
   readonly limit: number;
   readonly cursor?: string;
 }

@@ -255,6 +255,18 @@ export function runProviderRecordsContract(
           byNumber.items.map((e) => e.id),
           [b.record.id],
         );
+        const numberAndAccount = await store().providerRecords.health.list({
+          workspaceId: t.workspace.id,
+          connectionId: t.connectionId,
+          channelId: t.other.id,
+          withAccountEvents: true,
+          limit: 50,
+        });
+        assert.deepEqual(
+          numberAndAccount.items.map((e) => e.id),
+          [b.record.id, c.record.id],
+          "the number's own events and the account-wide ones, not another number's",
+        );
         const byConnection = await store().providerRecords.health.list({
           workspaceId: t.workspace.id,
           connectionId: u.connectionId,

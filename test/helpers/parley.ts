@@ -65,6 +65,7 @@ export async function startTestParley(
   const world = await parley.sandboxWorld(demo.channel);
   await parley.start({ listen: false });
   await parley.dispatcher.stop(); // tests drive dispatch explicitly with runOnce()
+  await parley.media.stop(); // and media downloads with media.runOnce()
   const settle = async (ms = 0) => {
     for (let i = 0; i < 5; i++) {
       await parley.processor.drain();

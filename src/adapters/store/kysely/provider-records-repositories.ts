@@ -244,7 +244,12 @@ export function providerRecordsRepository(ctx: StoreContext): ProviderRecordsSto
         .where('workspace_id', '=', filter.workspaceId);
       if (filter.connectionId !== undefined)
         query = query.where('connection_id', '=', filter.connectionId);
-      if (filter.channelId !== undefined) query = query.where('channel_id', '=', filter.channelId);
+      const channelId = filter.channelId;
+      if (channelId !== undefined && filter.withAccountEvents && filter.connectionId !== undefined)
+        query = query.where((eb) =>
+          eb.or([eb('channel_id', '=', channelId), eb('channel_id', 'is', null)]),
+        );
+      else if (channelId !== undefined) query = query.where('channel_id', '=', channelId);
       if (filter.cursor !== undefined) {
         const after = decodeCursor(filter.cursor);
         query = query.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(after.at, after.id)));

@@ -1,0 +1,129 @@
+// Downloads queued inbound media into the blob store: claims due jobs of the media queue, a few
+// at a time, and sleeps until the next retry is due or new media is announced.
+import type { BlobStore } from '../ports/blob-store.ts';
+import { downloadMedia, MEDIA_QUEUE, type MediaJob } from '../app/media.ts';
+import type { AppDeps } from '../app/deps.ts';
+
+export interface MediaDownloaderOptions {
+  readonly worker: string;
+  /** Downloads at once (each may hold a file of up to 100 MB in memory). */
+  readonly concurrency?: number;
+  readonly leaseMs?: number;
+  /** Longest sleep when nothing is due (other nodes may enqueue). */
+  readonly idleMs?: number;
+}
+
+export class MediaDownloader {
+  readonly #deps: AppDeps;
+  readonly #blobs: BlobStore;
+  readonly #worker: string;
+  readonly #concurrency: number;
+  readonly #leaseMs: number;
+  readonly #idleMs: number;
+  readonly #inFlight = new Set<Promise<void>>();
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(deps: AppDeps, blobs: BlobStore, options: MediaDownloaderOptions) {
+    this.#deps = deps;
+    this.#blobs = blobs;
+    this.#worker = options.worker;
+    this.#concurrency = options.concurrency ?? 4;
+    this.#leaseMs = options.leaseMs ?? 10 * 60_000;
+    this.#idleMs = options.idleMs ?? 5_000;
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** New media was queued: stop sleeping. */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /** No new claims; downloads under way finish (their jobs stay leased otherwise, then expire). */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.wake();
+    await this.#loop;
+    await this.idle();
+  }
+
+  /** Resolves when every download started so far has finished. */
+  async idle(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
+  }
+
+  /**
+   * One pass: claims what is due and downloads it, awaiting every download (also those the
+   * background loop started). Returns how many jobs it claimed. Tests drive it with a manual clock.
+   */
+  async runOnce(): Promise<number> {
+    const claimed = await this.#claim();
+    await this.idle();
+    return claimed;
+  }
+
+  async #claim(): Promise<number> {
+    const room = this.#concurrency - this.#inFlight.size;
+    if (room <= 0) return 0;
+    const jobs = await this.#deps.store.jobs.claim<MediaJob>(MEDIA_QUEUE, {
+      now: this.#deps.clock.now(),
+      limit: room,
+      leaseMs: this.#leaseMs,
+      worker: this.#worker,
+    });
+    for (const job of jobs) {
+      const work = downloadMedia(this.#deps, this.#blobs, job)
+        .then(() => undefined)
+        .catch(async (error: unknown) => {
+          // A bug or the blob store failing: keep the job for a later attempt, never lose it.
+          this.#deps.log.error({ err: error, jobId: job.id }, 'media download failed');
+          const at = this.#deps.clock.now() + 60_000;
+          await this.#deps.store.jobs
+            .retry(job.id, at, error instanceof Error ? error.message : String(error))
+            .catch(() => undefined);
+        })
+        .finally(() => this.#inFlight.delete(work));
+      this.#inFlight.add(work);
+    }
+    return jobs.length;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        await this.#claim();
+        if (this.#inFlight.size >= this.#concurrency) {
+          await Promise.race(this.#inFlight);
+          continue;
+        }
+        const next = await this.#deps.store.jobs.nextRunAt(MEDIA_QUEUE);
+        const wait =
+          next === null
+            ? this.#idleMs
+            : Math.min(this.#idleMs, Math.max(0, next - this.#deps.clock.now()));
+        if (wait > 0) await this.#sleep(wait);
+      } catch (error) {
+        this.#deps.log.error({ err: error }, 'media downloader pass failed');
+        await this.#sleep(this.#idleMs);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+}
