@@ -3,7 +3,6 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { createKyselyStore, backupSqlite } from '../adapters/store/kysely/index.ts';
 import { createInProcessEventBus } from '../adapters/events/in-process-event-bus.ts';
@@ -28,8 +27,6 @@ import { OutboundDispatcher } from '../workers/outbound-dispatcher.ts';
 import { WebhookProcessor } from '../workers/webhook-processor.ts';
 import { MediaDownloader } from '../workers/media-downloader.ts';
 import { createLocalBlobStore } from '../adapters/blobs/local-blob-store.ts';
-import { MediaDownloader } from '../workers/media-downloader.ts';
-import { createLocalBlobStore } from '../adapters/blobs/local-blob-store.ts';
 import { TemplateSync } from '../workers/template-sync.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -43,8 +40,6 @@ import {
   type ProviderRegistry,
 } from './deps.ts';
 import { ingestWebhook } from './receive-webhook.ts';
-import { subscribeAccountHealth } from './account-health.ts';
-import { isMediaType } from './media.ts';
 import { subscribeAccountHealth } from './account-health.ts';
 import { isMediaType } from './media.ts';
 import { subscribeConsentSignals } from './consent-signals.ts';
@@ -96,10 +91,6 @@ export interface Parley {
   readonly dispatcher: OutboundDispatcher;
   readonly processor: WebhookProcessor;
   readonly sandbox: SandboxHub;
-  /** Copies inbound media into the blob store; tests stop it and drive `runOnce()`. */
-  readonly media: MediaDownloader;
-  /** Failed sends that concern the account → health events; `idle()` waits for work started. */
-  readonly accountHealth: { idle(): Promise<void> };
   /** Copies inbound media into the blob store; tests stop it and drive `runOnce()`. */
   readonly media: MediaDownloader;
   /** Failed sends that concern the account → health events; `idle()` waits for work started. */
@@ -197,7 +188,6 @@ export async function createParley(
   };
 
   const blobs = createLocalBlobStore(join(config.dataDir, 'media'));
-  const blobs = createLocalBlobStore(join(config.dataDir, 'media'));
   deps = {
     store,
     clock,
@@ -214,17 +204,6 @@ export async function createParley(
   processor = new WebhookProcessor(appDeps);
   const webhookProcessor = processor;
   const dispatcher = new OutboundDispatcher(appDeps, { worker: `${hostname()}:${process.pid}` });
-  const media = new MediaDownloader(appDeps, blobs, { worker: `${hostname()}:${process.pid}` });
-  const accountHealth = subscribeAccountHealth(appDeps);
-  // A media message was stored with its download job: fetch it before the provider URL expires.
-  events.subscribe((e) => {
-    if (
-      e.type === 'message.received' &&
-      typeof e.data.type === 'string' &&
-      isMediaType(e.data.type)
-    )
-      media.wake();
-  });
   const media = new MediaDownloader(appDeps, blobs, { worker: `${hostname()}:${process.pid}` });
   const accountHealth = subscribeAccountHealth(appDeps);
   // A media message was stored with its download job: fetch it before the provider URL expires.
@@ -260,8 +239,6 @@ export async function createParley(
     sandbox,
     media,
     accountHealth,
-    media,
-    accountHealth,
     ledger,
     templateSync,
     consentSignals,
@@ -292,7 +269,6 @@ export async function createParley(
       await webhookProcessor.drain(); // webhooks stored before a restart
       dispatcher.start();
       media.start();
-      media.start();
       await templateSync.start();
       started = true;
       if (!options.listen) return null;
@@ -304,9 +280,6 @@ export async function createParley(
       await http.close();
       await dispatcher.stop();
       await webhookProcessor.stop();
-      await media.stop();
-      accountHealth.stop();
-      await accountHealth.idle();
       await media.stop();
       accountHealth.stop();
       await accountHealth.idle();

@@ -24,8 +24,6 @@ import type { AppDeps } from './deps.ts';
 import type { DomainEvent } from '../ports/event-bus.ts';
 import { recordNoticeHealth } from './account-health.ts';
 import { queueMediaDownload } from './media.ts';
-import { recordNoticeHealth } from './account-health.ts';
-import { queueMediaDownload } from './media.ts';
 import { recordInboundConsent, recordUserPreferences } from './consent-signals.ts';
 import { applyTemplateNotice, isTemplateNotice } from './template-registry.ts';
 
@@ -302,8 +300,6 @@ async function receiveMessage(
       needsReview: false,
     });
     if (!inserted.inserted) return [];
-    // B.4: media bytes are copied to Parley's blob store before the provider's URL expires.
-    await queueMediaDownload(deps, tx, inserted.record, m.content);
     // B.4: media bytes are copied to Parley's blob store before the provider's URL expires.
     await queueMediaDownload(deps, tx, inserted.record, m.content);
     // OPT-4/5/6: implied opt-in or stop/start keyword, in this same transaction.
