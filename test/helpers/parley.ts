@@ -40,7 +40,13 @@ const fastifyLogger = Object.assign(Object.create(null) as object, silentLogger,
 }) as never;
 
 export async function startTestParley(
-  options: { start?: string; policy?: Partial<PolicySettings>; databaseUrl?: string } = {},
+  options: {
+    start?: string;
+    policy?: Partial<PolicySettings>;
+    databaseUrl?: string;
+    /** More PARLEY_* settings (e.g. PARLEY_PUBLIC_URL). */
+    env?: Readonly<Record<string, string>>;
+  } = {},
 ): Promise<TestParley> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
   const clock = new ManualClock(options.start ?? '2026-03-02T09:00:00Z');
@@ -48,6 +54,7 @@ export async function startTestParley(
     PARLEY_DATA_DIR: dir,
     PARLEY_LOG_LEVEL: 'silent',
     ...(options.databaseUrl ? { PARLEY_DATABASE_URL: options.databaseUrl } : {}),
+    ...options.env,
   });
   let seed = 42;
   const random = () => {
