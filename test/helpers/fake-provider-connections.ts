@@ -24,7 +24,9 @@ export async function fakeMetaConnection(
 ): Promise<FakeMeta> {
   serial++;
   const fake = await FakeGraphServer.start();
-  const auth = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+  const auth: Record<string, string> = options.apiKey
+    ? { authorization: `Bearer ${options.apiKey}` }
+    : {};
   const secrets = {
     accessToken: `EAAG-fake-${String(serial)}`,
     appSecret: `app-secret-${String(serial)}`,
