@@ -24,6 +24,7 @@ import type { AppDeps } from './deps.ts';
 import type { DomainEvent } from '../ports/event-bus.ts';
 import { recordNoticeHealth } from './account-health.ts';
 import { queueMediaDownload } from './media.ts';
+import { applyNumberChange } from './changed-number.ts';
 import { recordInboundConsent, recordUserPreferences } from './consent-signals.ts';
 import { applyTemplateNotice, isTemplateNotice } from './template-registry.ts';
 
@@ -302,6 +303,8 @@ async function receiveMessage(
     if (!inserted.inserted) return [];
     // B.4: media bytes are copied to Parley's blob store before the provider's URL expires.
     await queueMediaDownload(deps, tx, inserted.record, m.content);
+    // B.4: a user who changed number takes history, window and consent to the new one.
+    events.push(...(await applyNumberChange(deps, tx, channel, contact, inserted.record, m)));
     // OPT-4/5/6: implied opt-in or stop/start keyword, in this same transaction.
     events.push(...(await recordInboundConsent(deps, tx, channel, contact, inserted.record)));
     events.push(
