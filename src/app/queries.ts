@@ -11,6 +11,7 @@ import type {
   StatusEventRecord,
 } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
+import { templatePrices } from './billing/quote.ts';
 
 export class NotFound extends Error {}
 
@@ -103,6 +104,8 @@ export async function getEligibility(
     contact,
     channel,
     lastInboundAt: window.lastInboundAt,
+    // What a template of each category would cost delivered now (null: unpriced, PRC-5).
+    prices: await templatePrices(deps.store, channel, contact, deps.clock.now()),
     ...eligibility(window, deps.clock.now(), deps.policy.dispatchMarginMs),
   };
 }

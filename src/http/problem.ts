@@ -36,6 +36,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   media_unavailable: 410,
   webhook_registration_unsupported: 409,
   provider_request_failed: 502,
+  invalid_rate_card: 400,
   internal: 500,
 };
 
@@ -60,6 +61,7 @@ const TITLES: Readonly<Record<string, string>> = {
   media_unavailable: 'Media unavailable',
   webhook_registration_unsupported: 'Webhook registration is not done by API for this provider',
   provider_request_failed: 'The provider refused or failed the request',
+  invalid_rate_card: 'Invalid rate card',
   internal: 'Internal error',
 };
 

@@ -19,6 +19,7 @@ import { hashApiKey } from '../app/api-keys.ts';
 import { ApiProblem, frameworkErrorHandler, installProblemHandlers } from './problem.ts';
 import { registerApiRoutes } from './routes/api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
+import { registerBillingRoutes } from './routes/billing.ts';
 import { registerMediaRoutes } from './routes/media.ts';
 import { registerConnectionHealthRoutes } from './routes/connection-health.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
@@ -92,6 +93,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       const auth = createAuthenticator(options.deps);
       v1.addHook('onRequest', auth.onRequest);
       registerApiRoutes(v1, options, { onApiKeyRevoked: auth.forget });
+      registerBillingRoutes(v1, options);
       registerMediaRoutes(v1, options);
       registerConnectionHealthRoutes(v1, options);
       done();

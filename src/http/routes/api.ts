@@ -268,6 +268,7 @@ export function registerApiRoutes(
           lastInboundAt: iso(e.lastInboundAt),
           window: windowView(e),
           allowed: { freeForm: e.freeFormAllowed, template: e.templatesAllowed },
+          prices: e.prices,
         };
       }),
   );
