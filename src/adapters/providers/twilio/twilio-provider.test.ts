@@ -2,17 +2,13 @@
 // sender must produce the same requests; errors, templates, webhooks and media behave as Twilio's.
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import twilio from 'twilio';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks.js';
 import type { OutboundContent } from '../../../core/messages.ts';
 import type { InboundMessage } from '../../../core/inbound.ts';
 import type { RawWebhook, SendResult } from '../../../ports/provider.ts';
-import { createLocalBlobStore } from '../../blobs/local-blob-store.ts';
 import {
   FakeTwilioServer,
   twilioError,
@@ -23,7 +19,6 @@ import {
   type TwilioProvider,
   type TwilioSettings,
 } from './twilio-provider.ts';
-import { mediaBlobKey, saveInboundMedia } from './twilio-media.ts';
 
 const ACCOUNT = 'AC0123456789abcdef0123456789abcdef';
 const TOKEN = 'auth_token_for_tests_0123456789ab';
@@ -476,33 +471,36 @@ describe('Twilio provider', () => {
     });
     after(async () => storage.close());
 
-    it('downloads inbound media with the account credentials into the blob store', async () => {
+    it('downloads inbound media by the URL the webhook named, with the account credentials', async () => {
       const path = `/2010-04-01/Accounts/${ACCOUNT}/Messages/MM1/Media/ME1`;
       const url = fake.addMedia(path, Buffer.from('jpeg bytes'), 'image/jpeg');
-      const dir = mkdtempSync(join(tmpdir(), 'parley-twilio-media-'));
-      try {
-        const blobs = createLocalBlobStore(dir);
-        const message: InboundMessage = {
-          kind: 'message',
-          channelKey: CHANNEL.providerKey,
-          providerMessageId: 'MM1',
-          from: USER,
-          at: 1,
-          type: 'image',
-          content: { id: url, url, mime_type: 'image/jpeg' },
-        };
-        const stored = await saveInboundMedia((u) => provider.downloadMedia(u), blobs, message);
-        assert.deepEqual(stored, [
-          { key: mediaBlobKey('MM1', 0), url, contentType: 'image/jpeg', size: 10 },
-        ]);
-        assert.deepEqual(await blobs.get('twilio/MM1/0'), {
-          data: Buffer.from('jpeg bytes'),
-          contentType: 'image/jpeg',
-        });
-        assert.equal(fake.last!.user, ACCOUNT);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      // The parsed inbound message carries that URL as its media id, as every provider's does.
+      const [event] = provider.parseWebhook({
+        method: 'POST',
+        url: 'https://parley.example.com/webhooks/twilio/conn_1',
+        headers: {},
+        query: {},
+        body: Buffer.from(
+          new URLSearchParams({
+            MessageSid: 'MM1',
+            From: `whatsapp:+${USER}`,
+            To: CHANNEL.providerKey,
+            MessageType: 'image',
+            NumMedia: '1',
+            MediaUrl0: url,
+            MediaContentType0: 'image/jpeg',
+          }).toString(),
+        ),
+      });
+      const mediaId = (event as InboundMessage).content as { id: string };
+      const media = await provider.downloadMedia(mediaId.id);
+      assert.deepEqual(media, {
+        bytes: Buffer.from('jpeg bytes'),
+        fileSize: 10,
+        mimeType: 'image/jpeg',
+      });
+      assert.equal(fake.last!.user, ACCOUNT);
+      assert.equal(fake.last!.path, path);
     });
 
     it('follows a redirect to storage elsewhere without sending the credentials there', async () => {

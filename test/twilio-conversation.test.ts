@@ -1,0 +1,312 @@
+// A WhatsApp conversation end to end through the Twilio adapter and a local fake Twilio: webhooks
+// signed by the official twilio package, sends read back from what the fake received.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RecordedTwilioRequest } from '../src/adapters/providers/twilio/testing/fake-twilio-server.ts';
+import { startTestParley, type TestParley } from './helpers/parley.ts';
+import {
+  BUSINESS_SENDER,
+  TWILIO_ACCOUNT,
+  fakeTwilioConnection,
+  inboundText,
+  nextSid,
+  postTwilio,
+  signTwilio,
+  statusCallback,
+  type FakeTwilio,
+} from './helpers/twilio-webhooks.ts';
+
+const HOUR = 3_600_000;
+const CUSTOMER = '447700900123';
+const HX_ORDER = 'HX0123456789abcdef0123456789abcdef';
+
+const field = (r: RecordedTwilioRequest, name: string): string | undefined => r.form.get(name)?.[0];
+
+describe('a Twilio conversation through the API', () => {
+  let t: TestParley;
+  let tw: FakeTwilio;
+  let conversationId: string;
+
+  before(async () => {
+    t = await startTestParley();
+    tw = await fakeTwilioConnection(t);
+    tw.fake.contents = [
+      {
+        sid: HX_ORDER,
+        account_sid: TWILIO_ACCOUNT,
+        friendly_name: 'order_update',
+        language: 'en',
+        variables: { '1': 'name' },
+        types: { 'twilio/text': { body: 'Hi {{1}}, your order shipped.' } },
+        approval_requests: {
+          name: 'order_update',
+          category: 'UTILITY',
+          content_type: 'twilio/text',
+          status: 'approved',
+          rejection_reason: '',
+          allow_category_change: true,
+        },
+      },
+    ];
+  });
+  after(async () => {
+    await tw.fake.close();
+    await t.close();
+  });
+
+  /** Sends through the API and lets the dispatcher hand it to the fake Twilio. */
+  async function send(body: Record<string, unknown>): Promise<any> {
+    const sent = await t.api('POST', '/v1/messages', {
+      channelId: tw.channelId,
+      to: CUSTOMER,
+      ...body,
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.json));
+    await t.settle(10_000); // past the pair pacing (LIM-2) of the previous send
+    return (await t.api('GET', `/v1/messages/${sent.json.id}`)).json;
+  }
+
+  /** Twilio calls the StatusCallback URL it was given for the message. */
+  async function callback(
+    request: RecordedTwilioRequest,
+    status: string,
+    extra: Record<string, string> = {},
+  ) {
+    const url = field(request, 'StatusCallback');
+    assert.ok(url, 'every send names its status callback');
+    const response = await postTwilio(
+      t.parley.http,
+      url,
+      statusCallback(messageSidOf(request), CUSTOMER, status, extra),
+    );
+    assert.equal(response.status, 200, response.text);
+    await t.settle();
+  }
+
+  const sids = new Map<RecordedTwilioRequest, string>();
+  const messageSidOf = (r: RecordedTwilioRequest): string => sids.get(r) ?? '';
+
+  it('shows the Twilio webhook URL and keeps the secrets write-only', async () => {
+    const connection = await t.api('GET', `/v1/connections/${tw.connectionId}`);
+    assert.equal(connection.json.provider, 'twilio');
+    assert.equal(
+      connection.json.webhookUrl,
+      `${t.parley.config.publicUrl}/webhooks/twilio/${tw.connectionId}`,
+    );
+    assert.deepEqual(connection.json.secretsSet, ['accountSid', 'authToken']);
+    assert.ok(!JSON.stringify(connection.json).includes('e2e_auth_token'));
+  });
+
+  it('TPL-8: syncs Content templates into the templates table: name + language → ContentSid, approval status', async () => {
+    await t.parley.templateSync.syncAll();
+    const stored = await t.parley.deps.store.templates.find(
+      t.channel.workspaceId,
+      'order_update',
+      'en',
+      tw.channelId,
+    );
+    assert.ok(stored);
+    assert.equal(stored.providerTemplateId, HX_ORDER);
+    assert.equal(stored.status, 'APPROVED');
+    assert.equal(stored.channelId, tw.channelId);
+  });
+
+  it('CSW-1: an inbound message, signed as Twilio signs it, opens a conversation with an open window', async () => {
+    const inbound = inboundText(CUSTOMER, 'Where is my order #1042?');
+    const response = await postTwilio(t.parley.http, tw.webhookUrl, inbound);
+    assert.equal(response.status, 200, response.text);
+    assert.match(String(response.headers['content-type']), /^text\/xml/);
+    assert.match(response.text, /<Response><\/Response>/);
+    await t.settle();
+    const list = await t.api('GET', `/v1/conversations?channel=${tw.channelId}`);
+    assert.equal(list.json.items.length, 1);
+    const conversation = list.json.items[0];
+    conversationId = conversation.id;
+    assert.equal(conversation.contact.waId, CUSTOMER);
+    assert.equal(conversation.contact.name, 'Ada');
+    assert.equal(conversation.window.open, true);
+    const transcript = await t.api('GET', `/v1/conversations/${conversationId}/messages`);
+    assert.deepEqual(
+      transcript.json.items.map((m: any) => [m.direction, m.text, m.providerMessageId]),
+      [['inbound', 'Where is my order #1042?', inbound.MessageSid]],
+    );
+  });
+
+  it('STA-2: the same inbound webhook delivered again changes nothing', async () => {
+    const before: number = (await t.api('GET', `/v1/conversations/${conversationId}/messages`)).json
+      .items.length;
+    const inbound = inboundText(CUSTOMER, 'Hello?');
+    for (let i = 0; i < 2; i++) {
+      const response = await postTwilio(t.parley.http, tw.webhookUrl, inbound);
+      assert.equal(response.status, 200);
+    }
+    await t.settle();
+    const afterwards = (await t.api('GET', `/v1/conversations/${conversationId}/messages`)).json
+      .items;
+    assert.equal(afterwards.length, before + 1);
+  });
+
+  it('refuses a webhook whose parameter was changed after Twilio signed it, storing nothing', async () => {
+    const inbound = inboundText(CUSTOMER, 'Refund me 10 EUR');
+    const signed = await postTwilio(t.parley.http, tw.webhookUrl, inbound, {
+      signature: signTwilio(tw.webhookUrl, {
+        ...inbound,
+        Body: 'Refund me 10 EUR',
+      }),
+    });
+    assert.equal(signed.status, 200);
+    const forged = await postTwilio(
+      t.parley.http,
+      tw.webhookUrl,
+      { ...inbound, MessageSid: nextSid(), Body: 'Refund me 1000 EUR' },
+      { signature: signTwilio(tw.webhookUrl, inbound) },
+    );
+    assert.equal(forged.status, 401, forged.text);
+    assert.equal(JSON.parse(forged.text).code, 'bad_signature');
+    await t.settle();
+    const texts = (
+      await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`)
+    ).json.items.map((m: any) => m.text);
+    assert.ok(!texts.includes('Refund me 1000 EUR'));
+  });
+
+  it('CSW-1: a photo is fetched from Twilio with the account credentials into the blob store', async () => {
+    const photo = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(512, 0x5a)]);
+    const mediaPath = `/2010-04-01/Accounts/${TWILIO_ACCOUNT}/Messages/MM${'7'.repeat(32)}/Media/ME${'7'.repeat(32)}`;
+    const mediaUrl = tw.fake.addMedia(mediaPath, photo, 'image/jpeg');
+    const inbound = inboundText(CUSTOMER, 'The parcel arrived like this', {
+      MessageType: 'image',
+      NumMedia: '1',
+      MediaUrl0: mediaUrl,
+      MediaContentType0: 'image/jpeg',
+    });
+    const response = await postTwilio(t.parley.http, tw.webhookUrl, inbound);
+    assert.equal(response.status, 200, response.text);
+    await t.settle();
+    const transcript = await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`);
+    const message = transcript.json.items.find(
+      (m: any) => m.providerMessageId === inbound.MessageSid,
+    );
+    assert.equal(message.type, 'image');
+    assert.equal(message.text, 'The parcel arrived like this');
+    assert.equal(await t.parley.media.runOnce(), 1);
+    const fetched = tw.fake.requests.filter((r) => r.path === mediaPath);
+    assert.equal(fetched.length, 1);
+    assert.equal(fetched[0]!.user, TWILIO_ACCOUNT, 'fetched with the account credentials');
+    const stored = (await t.api('GET', `/v1/messages/${message.id}`)).json;
+    assert.equal(stored.content.media.state, 'stored');
+    const served = await t.parley.http.inject({
+      method: 'GET',
+      url: stored.content.media.url,
+      headers: { authorization: `Bearer ${t.apiKey}` },
+    });
+    assert.equal(served.statusCode, 200);
+    assert.equal(served.headers['content-type'], 'image/jpeg');
+    assert.ok(served.rawPayload.equals(photo), 'byte for byte');
+  });
+
+  it('CSW-3: a free-form reply goes to Twilio with the sender, recipient and a status callback', async () => {
+    const message = await send({ type: 'text', text: { body: 'It ships today.' } });
+    const request = tw.fake.messages.at(-1)!;
+    assert.equal(field(request, 'To'), `whatsapp:+${CUSTOMER}`);
+    assert.equal(field(request, 'From'), BUSINESS_SENDER);
+    assert.equal(field(request, 'Body'), 'It ships today.');
+    assert.equal(
+      field(request, 'StatusCallback'),
+      `${t.parley.config.publicUrl}/webhooks/twilio/${tw.connectionId}/status?ref=${message.id}`,
+    );
+    assert.equal(request.user, TWILIO_ACCOUNT);
+    assert.match(message.providerMessageId, /^SM[0-9a-f]{32}$/);
+    assert.equal(message.status, 'accepted');
+    sids.set(request, message.providerMessageId);
+  });
+
+  it('STA-1: delivered and read callbacks move the message forward, each once', async () => {
+    const request = tw.fake.messages.at(-1)!;
+    await callback(request, 'sent');
+    await callback(request, 'delivered');
+    await callback(request, 'read');
+    await callback(request, 'delivered'); // late and duplicated: changes nothing
+    const id = (
+      await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`)
+    ).json.items.find((m: any) => m.providerMessageId === messageSidOf(request)).id;
+    const message = (await t.api('GET', `/v1/messages/${id}`)).json;
+    assert.equal(message.status, 'read');
+    assert.deepEqual(
+      message.statuses.map((s: { status: string }) => s.status),
+      ['sent', 'delivered', 'read'],
+    );
+    assert.ok(message.deliveredAt);
+    assert.ok(message.readAt);
+  });
+
+  it('CSW-5: a late 63016 callback fails the message with window_closed and Twilio code 63016', async () => {
+    const message = await send({ type: 'text', text: { body: 'Anything else I can help with?' } });
+    const request = tw.fake.messages.at(-1)!;
+    sids.set(request, message.providerMessageId);
+    await callback(request, 'failed', {
+      ErrorCode: '63016',
+      ErrorMessage: 'Failed to send freeform message because you are outside the allowed window.',
+    });
+    const failed = (await t.api('GET', `/v1/messages/${message.id}`)).json;
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.reason, 'window_closed');
+    assert.equal(failed.providerError.code, 63016);
+    assert.match(failed.explanation, /send an approved template/);
+  });
+
+  it('CSW-2: after 24 h a free-form reply is refused with window_closed before reaching Twilio', async () => {
+    await t.clock.advance(24 * HOUR + 1_000);
+    const requestsBefore = tw.fake.messages.length;
+    const refused = await t.api('POST', '/v1/messages', {
+      channelId: tw.channelId,
+      to: CUSTOMER,
+      type: 'text',
+      text: { body: 'Are you still there?' },
+    });
+    assert.equal(refused.status, 422, JSON.stringify(refused.json));
+    assert.equal(refused.json.code, 'window_closed');
+    await t.settle();
+    assert.equal(tw.fake.messages.length, requestsBefore);
+  });
+
+  it('CSW-3, TPL-10: a template still goes out after the window closed, as ContentSid with its variables', async () => {
+    const message = await send({
+      type: 'template',
+      template: {
+        name: 'order_update',
+        language: { code: 'en' },
+        components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }] }],
+      },
+    });
+    const request = tw.fake.messages.at(-1)!;
+    assert.equal(field(request, 'ContentSid'), HX_ORDER);
+    assert.equal(field(request, 'ContentVariables'), '{"1":"Ada"}');
+    assert.equal(field(request, 'Body'), undefined);
+    assert.equal(message.status, 'accepted', JSON.stringify(message));
+    assert.equal(message.text, 'Hi Ada, your order shipped.');
+    sids.set(request, message.providerMessageId);
+    await callback(request, 'delivered');
+    assert.equal((await t.api('GET', `/v1/messages/${message.id}`)).json.status, 'delivered');
+  });
+
+  it('CSW-1: the customer answering by quick-reply button reopens the window', async () => {
+    const response = await postTwilio(
+      t.parley.http,
+      tw.webhookUrl,
+      inboundText(CUSTOMER, 'Track it', {
+        MessageType: 'button',
+        ButtonText: 'Track it',
+        ButtonPayload: 'track_1042',
+        OriginalRepliedMessageSid: messageSidOf(tw.fake.messages.at(-1)!),
+        OriginalRepliedMessageSender: BUSINESS_SENDER,
+      }),
+    );
+    assert.equal(response.status, 200);
+    await t.settle();
+    const conversation = (await t.api('GET', `/v1/conversations/${conversationId}`)).json;
+    assert.equal(conversation.window.open, true);
+    const message = await send({ type: 'text', text: { body: 'Here is your tracking link.' } });
+    assert.equal(message.status, 'accepted');
+  });
+});
