@@ -253,6 +253,9 @@ describe('a Twilio conversation through the API', () => {
     assert.equal(failed.reason, 'window_closed');
     assert.equal(failed.providerError.code, 63016);
     assert.match(failed.explanation, /send an approved template/);
+    // CSW-5: a free-form refused late with no newer inbound proves the window closed.
+    const conversation = (await t.api('GET', `/v1/conversations/${conversationId}`)).json;
+    assert.equal(conversation.window.open, false);
   });
 
   it('CSW-2: after 24 h a free-form reply is refused with window_closed before reaching Twilio', async () => {
