@@ -5,6 +5,7 @@ import { backupDatabase, createParley, openStore, VERSION } from '../app/contain
 import { applyConfigFile, ensureAdminKey, ensureDemo, shouldRunDemo } from '../app/bootstrap.ts';
 import { runDoctor } from './doctor.ts';
 import { registerRateCommand } from './rate-command.ts';
+import { registerRatesCommand } from './rates-command.ts';
 import { registerTemplatesCommand } from './templates-command.ts';
 
 export function buildProgram(): Command {
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     });
 
   registerRateCommand(program);
+  registerRatesCommand(program);
   registerTemplatesCommand(program);
   return program;
 }
