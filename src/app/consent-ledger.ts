@@ -376,3 +376,22 @@ export async function eraseContact(deps: AppDeps, workspaceId: string, contactId
     return { contactId, alreadyErased: false, consentEvents: redacted, ...counts };
   });
 }
+
+/** OPT-7: consent per purpose for a contact on a channel now (the eligibility endpoint). */
+export async function channelConsent(
+  deps: AppDeps,
+  contact: Contact,
+  channel: Channel,
+  now: number,
+): Promise<PurposeConsent[]> {
+  const [workspace, events] = await Promise.all([
+    deps.store.workspaces.get(channel.workspaceId),
+    contact.waId.startsWith(ERASED_PREFIX)
+      ? deps.store.compliance.consent.listByPhoneHash(
+          channel.workspaceId,
+          contact.waId.slice(ERASED_PREFIX.length),
+        )
+      : readLedger(deps, deps.store, channel.workspaceId, contact.waId),
+  ]);
+  return consentByPurpose(events, channel.id, consentSettings(workspace), now);
+}

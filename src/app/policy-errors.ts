@@ -5,6 +5,7 @@ export const POLICY_ERROR_CODES = [
   'invalid_request',
   'not_found',
   'conflict',
+  'idempotency_conflict',
   'template_invalid',
   'template_not_editable',
   'not_supported',

@@ -12,6 +12,7 @@ import type {
 } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
 import { templatePrices } from './billing/quote.ts';
+import { channelConsent } from './consent-ledger.ts';
 
 export class NotFound extends Error {}
 
@@ -100,12 +101,15 @@ export async function getEligibility(
   if (!channel || channel.workspaceId !== workspaceId)
     throw new NotFound(`No channel ${channelId} in this workspace`);
   const window = (await deps.store.windows.get(channel.id, contact.id)) ?? NO_WINDOW;
+  const now = deps.clock.now();
   return {
     contact,
     channel,
     lastInboundAt: window.lastInboundAt,
     // What a template of each category would cost delivered now (null: unpriced, PRC-5).
     prices: await templatePrices(deps.store, channel, contact, deps.clock.now()),
-    ...eligibility(window, deps.clock.now(), deps.policy.dispatchMarginMs),
+    ...eligibility(window, now, deps.policy.dispatchMarginMs),
+    // OPT-7: may a template of each purpose be sent now, and why not.
+    consent: await channelConsent(deps, contact, channel, now),
   };
 }

@@ -19,6 +19,9 @@ import { hashApiKey } from '../app/api-keys.ts';
 import { ApiProblem, frameworkErrorHandler, installProblemHandlers } from './problem.ts';
 import { registerApiRoutes } from './routes/api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
+import { registerTemplateRoutes } from './routes/templates.ts';
+import { registerConsentRoutes } from './routes/consent.ts';
+import { registerNotificationRoutes } from './routes/notifications.ts';
 import { registerBillingRoutes } from './routes/billing.ts';
 import { registerMediaRoutes } from './routes/media.ts';
 import { registerConnectionHealthRoutes } from './routes/connection-health.ts';
@@ -40,6 +43,8 @@ export interface HttpOptions {
 declare module 'fastify' {
   interface FastifyRequest {
     workspaceId: string;
+    /** The id of the API key that authenticated the request (who recorded a consent event). */
+    apiKeyId: string;
   }
 }
 
@@ -87,12 +92,16 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
   await app.register(
     (v1, _opts, done) => {
       v1.decorateRequest('workspaceId', '');
+      v1.decorateRequest('apiKeyId', '');
       // The API speaks JSON only: Fastify's default text/plain parser would hand a string to the
       // body schema and answer 400 where 415 is the truth.
       v1.removeContentTypeParser('text/plain');
       const auth = createAuthenticator(options.deps);
       v1.addHook('onRequest', auth.onRequest);
       registerApiRoutes(v1, options, { onApiKeyRevoked: auth.forget });
+      registerTemplateRoutes(v1, options);
+      registerConsentRoutes(v1, options);
+      registerNotificationRoutes(v1, options);
       registerBillingRoutes(v1, options);
       registerMediaRoutes(v1, options);
       registerConnectionHealthRoutes(v1, options);
@@ -146,6 +155,7 @@ function createAuthenticator(deps: AppDeps) {
     const cached = cache.get(hash);
     if (cached && cached.until > now) {
       request.workspaceId = cached.workspaceId;
+      request.apiKeyId = cached.keyId;
       return;
     }
     const key = await deps.store.apiKeys.findByHash(hash);
@@ -154,6 +164,7 @@ function createAuthenticator(deps: AppDeps) {
     if (cache.size > 10_000) cache.clear();
     cache.set(hash, { workspaceId: key.workspaceId, keyId: key.id, until: now + 30_000 });
     request.workspaceId = key.workspaceId;
+    request.apiKeyId = key.id;
   };
   const forget = (keyId: string): void => {
     for (const [hash, entry] of cache) if (entry.keyId === keyId) cache.delete(hash);

@@ -39,6 +39,7 @@ import {
   updateConversationBody,
 } from '../schemas.ts';
 import type { HttpOptions } from '../server.ts';
+import { purposeConsentView } from './consent.ts';
 import {
   apiKeyView,
   channelView,
@@ -269,6 +270,7 @@ export function registerApiRoutes(
           window: windowView(e),
           allowed: { freeForm: e.freeFormAllowed, template: e.templatesAllowed },
           prices: e.prices,
+          consent: purposeConsentView(e.consent),
         };
       }),
   );
