@@ -54,6 +54,19 @@ describe('Twilio webhook ingress with PARLEY_PUBLIC_URL', () => {
     assert.equal(await storedWebhooks(t), before);
   }
 
+  it('refuses a Twilio channel whose providerKey is not a whatsapp:+E164 sender', async () => {
+    for (const providerKey of ['+61400999998', '61400999998', 'whatsapp:61400999998']) {
+      const response = await t.api('POST', '/v1/channels', {
+        connectionId: tw.connectionId,
+        name: 'Wrong key',
+        providerKey,
+        phoneNumber: '+61400999998',
+      });
+      assert.equal(response.status, 400, JSON.stringify(response.json));
+      assert.match(response.json.detail, /whatsapp:\+E164/);
+    }
+  });
+
   it('shows the webhook URL under the public URL', () => {
     assert.equal(tw.webhookUrl, `${PUBLIC}/webhooks/twilio/${tw.connectionId}`);
   });

@@ -180,7 +180,13 @@ export async function createChannel(
     allowList?: string[];
   },
 ): Promise<Channel> {
-  await getConnection(deps, input.workspaceId, input.connectionId);
+  const connection = await getConnection(deps, input.workspaceId, input.connectionId);
+  // Twilio addresses a WhatsApp sender as whatsapp:+E164, and its webhooks route by exactly that.
+  if (connection.provider === 'twilio' && !/^whatsapp:\+[1-9]\d{6,14}$/.test(input.providerKey))
+    throw new AdminError(
+      'invalid_request',
+      `A Twilio channel's providerKey is its WhatsApp sender as whatsapp:+E164 (e.g. whatsapp:+15551234567), not "${input.providerKey}"`,
+    );
   if (await deps.store.channels.findByProviderKey(input.connectionId, input.providerKey))
     throw new AdminError(
       'conflict',
