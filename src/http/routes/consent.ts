@@ -3,11 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import {
-  CONSENT_KINDS,
-  CONSENT_PURPOSES,
-  CONSENT_SOURCES,
-} from '../../core/consent/events.ts';
+import { CONSENT_KINDS, CONSENT_PURPOSES, CONSENT_SOURCES } from '../../core/consent/events.ts';
 import {
   CONSENT_EXPORT_FORMATS,
   contactConsent,
