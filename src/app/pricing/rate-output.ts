@@ -1,6 +1,12 @@
 // Output of `parley rate`: JSON lines (the contract in PRODUCT.md) or an aligned table for people.
 import type { CurrencyTotal, MonthTotal } from '../../core/pricing/ledger-totals.ts';
 import { formatMicros } from '../../core/pricing/money.ts';
+import {
+  PRICING_TYPES,
+  RATE_CATEGORIES,
+  REFERRAL_CONVERSION,
+} from '../../core/pricing/categories.ts';
+import { ERA_IDS } from '../../core/pricing/eras.ts';
 import type { RatedMessage } from '../../core/pricing/rating-engine.ts';
 import type { ScannedLine } from './usage-log-bytes.ts';
 
@@ -196,8 +202,10 @@ export class JsonLinesWriter {
   readonly #blockSize: number;
   readonly #full: Buffer[] = [];
   readonly #wabas = new Map<string, Uint8Array>();
-  readonly #middles = new Map<string, Map<string, Map<string, Uint8Array>>>();
-  readonly #markets = new Map<string, readonly [Uint8Array, Uint8Array]>();
+  readonly #middles: (Uint8Array | undefined)[] = [];
+  readonly #markets = new Map<string, Uint8Array>();
+  readonly #freeTails = new Map<string, Uint8Array>();
+  readonly #freeTailCurrency = new Map<string, string>();
   readonly #amounts = new Map<number, Uint8Array>();
   readonly #currencies = new Map<string, Uint8Array>();
 
@@ -275,10 +283,12 @@ export class JsonLinesWriter {
    */
   message(r: RatedMessage, src: Uint8Array, line: ScannedLine): void {
     const { messageStart, messageEnd, atStart, atEnd } = line;
-    const conversation = r.conversation === null ? 'null' : q(r.conversation);
-    this.#room(320 + 3 * (r.message.length + conversation.length) + (messageEnd - messageStart));
+    // Raw bytes only for plain ASCII ids read unescaped; anything else is escaped from the string
+    // (invalid UTF-8 comes out as the replacement character, as JSON.parse read it).
+    const conversation = r.conversation === null ? null : q(r.conversation);
+    this.#room(400 + 3 * (r.message.length + (conversation?.length ?? 0)));
     this.#segment(SEG_MESSAGE);
-    if (messageStart >= 0) {
+    if (messageStart >= 0 && line.messageAscii) {
       this.#buf[this.#pos++] = 34;
       this.#bytes(src, messageStart, messageEnd);
       this.#buf[this.#pos++] = 34;
@@ -289,10 +299,11 @@ export class JsonLinesWriter {
     this.#segment(this.#middle(r));
     if (conversation === null) this.#segment(SEG_NULL);
     else this.#string(conversation);
-    const market = this.#market(r.market);
-    this.#segment(r.billable ? market[1] : market[0]);
-    this.#segment(this.#amount(r.amountMicros));
-    this.#segment(this.#currency(r.currency));
+    if (r.billable) {
+      this.#segment(this.#market(r.market));
+      this.#segment(this.#amount(r.amountMicros));
+      this.#segment(this.#currency(r.currency));
+    } else this.#segment(this.#freeTail(r.market, r.currency));
   }
 
   #waba(waba: string): Uint8Array {
@@ -305,32 +316,42 @@ export class JsonLinesWriter {
     return bytes;
   }
 
+  /** By era, category and pricing type: a handful of fixed names, found by position, not hashing. */
   #middle(r: RatedMessage): Uint8Array {
-    let byCategory = this.#middles.get(r.era);
-    if (byCategory === undefined)
-      this.#middles.set(r.era, (byCategory = new Map<string, Map<string, Uint8Array>>()));
-    let byType = byCategory.get(r.category);
-    if (byType === undefined) byCategory.set(r.category, (byType = new Map<string, Uint8Array>()));
-    let bytes = byType.get(r.pricingType);
+    const index =
+      (ERA_IDS.indexOf(r.era) * CATEGORY_NAMES.length + CATEGORY_NAMES.indexOf(r.category)) *
+        PRICING_TYPES.length +
+      PRICING_TYPES.indexOf(r.pricingType);
+    let bytes = this.#middles[index];
     if (bytes === undefined) {
       bytes = utf8.encode(
         `","pricing_model":"${r.pricingModel}","era":"${r.era}","category":"${r.category}","pricing_type":"${r.pricingType}","conversation":`,
       );
-      byType.set(r.pricingType, bytes);
+      this.#middles[index] = bytes;
     }
     return bytes;
   }
 
-  #market(market: string): readonly [Uint8Array, Uint8Array] {
-    let pair = this.#markets.get(market);
-    if (pair === undefined) {
-      pair = [
-        utf8.encode(`,"market":${q(market)},"billable":false,"amount":"`),
-        utf8.encode(`,"market":${q(market)},"billable":true,"amount":"`),
-      ];
-      this.#markets.set(market, pair);
+  #market(market: string): Uint8Array {
+    let bytes = this.#markets.get(market);
+    if (bytes === undefined) {
+      bytes = utf8.encode(`,"market":${q(market)},"billable":true,"amount":"`);
+      this.#markets.set(market, bytes);
     }
-    return pair;
+    return bytes;
+  }
+
+  /** Market to the end of the line for a free message (its amount is always 0). */
+  #freeTail(market: string, currency: string): Uint8Array {
+    let bytes = this.#freeTails.get(market);
+    if (bytes === undefined || this.#freeTailCurrency.get(market) !== currency) {
+      bytes = utf8.encode(
+        `,"market":${q(market)},"billable":false,"amount":"${ZERO}","currency":${q(currency)}}\n`,
+      );
+      this.#freeTails.set(market, bytes);
+      this.#freeTailCurrency.set(market, currency);
+    }
+    return bytes;
   }
 
   #amount(micros: number): Uint8Array {
@@ -353,5 +374,6 @@ export class JsonLinesWriter {
   }
 }
 
+const CATEGORY_NAMES: readonly string[] = [...RATE_CATEGORIES, REFERRAL_CONVERSION];
 const SEG_MESSAGE = utf8.encode('{"message":');
 const SEG_NULL = utf8.encode('null');

@@ -6,8 +6,10 @@ import {
   type EntryPoint,
   type TemplateCategory,
 } from '../../core/pricing/categories.ts';
-import type { UsageEvent } from '../../core/pricing/rating-engine.ts';
+import type { DeliveredUsage, InboundUsage, UsageEvent } from '../../core/pricing/rating-engine.ts';
 import { parseUsageLine, parseInstantBytes, type LoggedUsageEvent } from './usage-log.ts';
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -20,21 +22,15 @@ function isSpace(c: number | undefined): boolean {
   return c === 32 || c === 9 || c === 13 || c === 10;
 }
 
-const encoder = new TextEncoder();
+/** Constant words as Buffers, like the lines they are compared with (one shape: fast access). */
+const bytesOf = (word: string): Buffer => Buffer.from(word, 'utf8');
 
 /** Field names, matched by bytes. */
-const KEYS = [
-  'type',
-  'at',
-  'waba',
-  'channel',
-  'contact',
-  'message',
-  'template_category',
-  'entry_point',
-  'tz',
-] as const;
-const KEY_BYTES = KEYS.map((k) => encoder.encode(k));
+const KEY_MESSAGE = bytesOf('message');
+const KEY_CHANNEL = bytesOf('channel');
+const KEY_CONTACT = bytesOf('contact');
+const KEY_ENTRY = bytesOf('entry_point');
+const KEY_TEMPLATE = bytesOf('template_category');
 const K_TYPE = 0;
 const K_AT = 1;
 const K_WABA = 2;
@@ -45,44 +41,60 @@ const K_TEMPLATE = 6;
 const K_ENTRY = 7;
 const K_TZ = 8;
 
-const INBOUND = encoder.encode('inbound');
-const DELIVERED = encoder.encode('delivered');
-const TEMPLATE_BYTES = TEMPLATE_CATEGORIES.map((c) => encoder.encode(c));
-const ENTRY_BYTES = ENTRY_POINTS.map((c) => encoder.encode(c));
+const INBOUND = bytesOf('inbound');
+const DELIVERED = bytesOf('delivered');
+const TEMPLATE_BYTES = TEMPLATE_CATEGORIES.map(bytesOf);
+const ENTRY_BYTES = ENTRY_POINTS.map(bytesOf);
 
-function equalsBytes(buf: Uint8Array, s: number, e: number, word: Uint8Array): boolean {
+function equalsBytes(buf: Buffer, s: number, e: number, word: Buffer): boolean {
   if (e - s !== word.length) return false;
   for (let i = 0; i < word.length; i++) if (buf[s + i] !== word[i]) return false;
   return true;
 }
 
-/** Which field a key names (-1 for any other): picked by length and a letter, then checked. */
-function keyOf(buf: Uint8Array, s: number, e: number): number {
-  let k: number;
+/** Which field a key names (-1 for any other), compared byte by byte without a call. */
+function keyOf(b: Buffer, s: number, e: number): number {
   switch (e - s) {
     case 2:
-      k = buf[s] === 97 ? K_AT : K_TZ; // a | t
-      break;
+      if (b[s] === 97 && b[s + 1] === 116) return K_AT; // at
+      if (b[s] === 116 && b[s + 1] === 122) return K_TZ; // tz
+      return -1;
     case 4:
-      k = buf[s] === 116 ? K_TYPE : K_WABA; // t | w
-      break;
+      if (b[s] === 116 && b[s + 1] === 121 && b[s + 2] === 112 && b[s + 3] === 101) return K_TYPE;
+      if (b[s] === 119 && b[s + 1] === 97 && b[s + 2] === 98 && b[s + 3] === 97) return K_WABA;
+      return -1;
     case 7:
-      k = buf[s] === 109 ? K_MESSAGE : buf[s + 3] === 110 ? K_CHANNEL : K_CONTACT; // m | chaNnel | conTact
-      break;
+      if (b[s] === 109) return equalsBytes(b, s, e, KEY_MESSAGE) ? K_MESSAGE : -1;
+      if (b[s + 1] === 104) return equalsBytes(b, s, e, KEY_CHANNEL) ? K_CHANNEL : -1;
+      return equalsBytes(b, s, e, KEY_CONTACT) ? K_CONTACT : -1;
     case 11:
-      k = K_ENTRY;
-      break;
+      return equalsBytes(b, s, e, KEY_ENTRY) ? K_ENTRY : -1;
     case 17:
-      k = K_TEMPLATE;
-      break;
+      return equalsBytes(b, s, e, KEY_TEMPLATE) ? K_TEMPLATE : -1;
     default:
       return -1;
   }
-  return equalsBytes(buf, s, e, KEY_BYTES[k] ?? INBOUND) ? k : -1;
+}
+
+/** The word of `words` the bytes spell, checking length and first letter before comparing. */
+function matchWord<W extends string>(
+  buf: Buffer,
+  s: number,
+  e: number,
+  words: readonly W[],
+  bytes: readonly Buffer[],
+): W | undefined {
+  const first = buf[s];
+  for (let k = 0; k < bytes.length; k++) {
+    const w = bytes[k];
+    if (w !== undefined && w.length === e - s && w[0] === first && equalsBytes(buf, s, e, w))
+      return words[k];
+  }
+  return undefined;
 }
 
 interface InternEntry {
-  readonly bytes: Uint8Array;
+  readonly bytes: Buffer;
   readonly value: string;
 }
 
@@ -96,14 +108,14 @@ const INTERN_SLOTS = 1 << 16;
 class ByteInterner {
   readonly #slots: (InternEntry | undefined)[] = new Array<InternEntry | undefined>(INTERN_SLOTS);
 
-  get(buf: Uint8Array, s: number, e: number, hash: number, ascii: boolean): string {
+  get(buf: Buffer, s: number, e: number, hash: number, ascii: boolean): string {
     const slot = (hash ^ (hash >>> 16)) & (INTERN_SLOTS - 1);
     const entry = this.#slots[slot];
     if (entry !== undefined && equalsBytes(buf, s, e, entry.bytes)) return entry.value;
-    const bytes = buf.slice(s, e);
-    const value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString(
-      ascii ? 'latin1' : 'utf8',
-    );
+    // A copy: a view (Buffer#slice) would keep the whole input chunk alive.
+    const bytes = Buffer.allocUnsafeSlow(e - s);
+    buf.copy(bytes, 0, s, e);
+    const value = bytes.toString(ascii ? 'latin1' : 'utf8');
     this.#slots[slot] = { bytes, value };
     return value;
   }
@@ -118,6 +130,8 @@ export interface ScannedLine {
   atEnd: number;
   messageStart: number;
   messageEnd: number;
+  /** The message bytes are plain ASCII (copied to the output as they are). */
+  messageAscii: boolean;
   /** `at` as the log wrote it, for outputs that want a string (the table). */
   atText(): string;
 }
@@ -129,8 +143,29 @@ export interface ScannedLine {
  */
 export class UsageLineReader {
   readonly #interner = new ByteInterner();
-  #buf: Uint8Array = new Uint8Array(0);
+  #buf: Buffer = Buffer.alloc(0);
   #slow: LoggedUsageEvent | null = null;
+  // One event object of each kind, refilled for every line (the engine keeps none of them).
+  readonly #inbound: Mutable<InboundUsage> = {
+    type: 'inbound',
+    at: 0,
+    waba: '',
+    channel: '',
+    contact: '',
+    entryPoint: undefined,
+    tz: undefined,
+  };
+  readonly #delivered: Mutable<DeliveredUsage> = {
+    type: 'delivered',
+    at: 0,
+    waba: '',
+    channel: '',
+    contact: '',
+    message: '',
+    templateCategory: undefined,
+    tz: undefined,
+  };
+  /** The last line read; its event is valid until the next `read()`. */
   readonly line: ScannedLine;
 
   constructor() {
@@ -142,13 +177,10 @@ export class UsageLineReader {
       atEnd: -1,
       messageStart: -1,
       messageEnd: -1,
+      messageAscii: false,
       atText(): string {
         if (reader.#slow !== null) return reader.#slow.atText;
-        return Buffer.from(reader.#buf.buffer, reader.#buf.byteOffset, reader.#buf.length).toString(
-          'latin1',
-          this.atStart,
-          this.atEnd,
-        );
+        return reader.#buf.toString('latin1', this.atStart, this.atEnd);
       },
     };
   }
@@ -195,10 +227,15 @@ export class UsageLineReader {
       for (;;) {
         if (buf[i] !== QUOTE) return undefined;
         const ks = i + 1;
-        // Keys are compared byte for byte with the known names, so a native search for the
-        // closing quote is enough; an escaped quote just fails to match and goes to JSON.parse.
-        const ke = buf.indexOf(QUOTE, ks);
-        if (ke === -1 || ke >= e || buf[ke - 1] === BACKSLASH) return undefined;
+        // (Loops rather than Buffer#indexOf: the distances are too short for its call to pay.)
+        let ke = ks;
+        for (; ke < e; ke++) {
+          const c = buf[ke] ?? 0;
+          if (c === QUOTE) break;
+          // Escapes and raw control characters: JSON.parse decides.
+          if (c === BACKSLASH || c < 32) return undefined;
+        }
+        if (ke >= e) return undefined;
         i = ke + 1;
         while (i < e && isSpace(buf[i])) i++;
         if (buf[i] !== COLON) return undefined;
@@ -210,8 +247,9 @@ export class UsageLineReader {
         let ve: number;
         if (key === K_AT || key === K_TYPE || key === K_TEMPLATE || key === K_ENTRY) {
           // Matched exactly against fixed words or parsed strictly: any escape makes them fail.
-          ve = buf.indexOf(QUOTE, vs);
-          if (ve === -1 || ve >= e || buf[ve - 1] === BACKSLASH) return undefined;
+          ve = vs;
+          while (ve < e && buf[ve] !== QUOTE) ve++;
+          if (ve >= e || buf[ve - 1] === BACKSLASH) return undefined;
         } else {
           // Ids are kept as read: no escapes, no control characters; hashed for interning.
           let hash = 0x811c9dc5;
@@ -277,25 +315,38 @@ export class UsageLineReader {
     if (type === 0) {
       let entryPoint: EntryPoint | undefined;
       if (entryS !== -1 && entryE > entryS) {
-        const k = ENTRY_BYTES.findIndex((w) => equalsBytes(buf, entryS, entryE, w));
-        if (k === -1) return undefined;
-        entryPoint = ENTRY_POINTS[k];
+        entryPoint = matchWord(buf, entryS, entryE, ENTRY_POINTS, ENTRY_BYTES);
+        if (entryPoint === undefined) return undefined;
       }
       l.messageStart = l.messageEnd = -1;
-      l.event = { type: 'inbound', at, waba, channel, contact, entryPoint, tz };
+      const inbound = this.#inbound;
+      inbound.at = at;
+      inbound.waba = waba;
+      inbound.channel = channel;
+      inbound.contact = contact;
+      inbound.entryPoint = entryPoint;
+      inbound.tz = tz;
+      l.event = inbound;
       return null;
     }
     if (msgS === -1 || msgE === msgS) return undefined;
     let templateCategory: TemplateCategory | undefined;
     if (templateS !== -1 && templateE > templateS) {
-      const k = TEMPLATE_BYTES.findIndex((w) => equalsBytes(buf, templateS, templateE, w));
-      if (k === -1) return undefined;
-      templateCategory = TEMPLATE_CATEGORIES[k];
+      templateCategory = matchWord(buf, templateS, templateE, TEMPLATE_CATEGORIES, TEMPLATE_BYTES);
+      if (templateCategory === undefined) return undefined;
     }
     l.messageStart = msgS;
     l.messageEnd = msgE;
-    const message = buf.toString(msgAscii ? 'latin1' : 'utf8', msgS, msgE);
-    l.event = { type: 'delivered', at, waba, channel, contact, message, templateCategory, tz };
+    l.messageAscii = msgAscii;
+    const delivered = this.#delivered;
+    delivered.at = at;
+    delivered.waba = waba;
+    delivered.channel = channel;
+    delivered.contact = contact;
+    delivered.message = buf.toString(msgAscii ? 'latin1' : 'utf8', msgS, msgE);
+    delivered.templateCategory = templateCategory;
+    delivered.tz = tz;
+    l.event = delivered;
     return null;
   }
 }

@@ -80,6 +80,9 @@ export interface RatedMessage {
   readonly currency: string;
 }
 
+/** A RatedMessage a hot loop reuses (see `RatingEngine.rateInto`). */
+export type MutableRatedMessage = { -readonly [K in keyof RatedMessage]: RatedMessage[K] };
+
 export const RATING_PROBLEMS = [
   'out_of_order',
   'unknown_market',
@@ -197,6 +200,13 @@ export class RatingEngine {
   #billable = false;
   #amountMicros = 0;
   #currency = '';
+  // The last delivered message rated, for #result.
+  #into: MutableRatedMessage | null = null;
+  #event: DeliveredUsage | null = null;
+  #day: LocalDay | null = null;
+  #era: Era | null = null;
+  #market: Market | null = null;
+  #country: string | null = null;
 
   constructor(options: RatingEngineOptions) {
     this.#rates = options.rates;
@@ -210,7 +220,18 @@ export class RatingEngine {
     return this.#pairCount;
   }
 
+  /** Rates one event: null for inbound events, a new rated line or a problem for deliveries. */
   rate(event: UsageEvent): RatedMessage | RatingProblem | null {
+    const r = this.rateInto(event, null);
+    return r === 'rated' ? this.#result(null) : r;
+  }
+
+  /**
+   * `rate()` for hot loops: a delivered message's rating is written into `into` (which the
+   * caller reuses) instead of a new object; answers `'rated'`, a problem, or null for inbound.
+   */
+  rateInto(event: UsageEvent, into: MutableRatedMessage | null): 'rated' | RatingProblem | null {
+    this.#into = into;
     const at = event.at;
     if (at < this.#lastAt)
       return problem(
@@ -253,14 +274,12 @@ export class RatingEngine {
       if (at + DAY > pair.expiresAt) pair.expiresAt = at + DAY;
       return null;
     }
-    return this.#delivered(event, waba, pair);
+    const rated = this.#delivered(event, waba, pair);
+    if (rated === 'rated' && this.#into !== null) this.#result(this.#into);
+    return rated;
   }
 
-  #delivered(
-    event: DeliveredUsage,
-    waba: WabaState,
-    pair: PairState,
-  ): RatedMessage | RatingProblem {
+  #delivered(event: DeliveredUsage, waba: WabaState, pair: PairState): 'rated' | RatingProblem {
     const at = event.at;
     const day = waba.calendar.dayOf(at);
     let era = waba.lastEra;
@@ -307,26 +326,61 @@ export class RatingEngine {
         `no pricing market for contact "${event.contact}": not a phone number with a known country`,
       );
     if (failed !== null) return failed;
-    return {
+    this.#event = event;
+    this.#day = day;
+    this.#era = era;
+    this.#market = market;
+    this.#country = country;
+    return 'rated';
+  }
+
+  /** The last rating, written into `into` (or a new object). */
+  #result(into: MutableRatedMessage | null): RatedMessage {
+    const event = this.#event;
+    const day = this.#day;
+    const era = this.#era;
+    const market = this.#market;
+    const country = this.#country;
+    if (event === null || day === null || era === null || market === null || country === null)
+      throw new Error('no rating to report');
+    const r: MutableRatedMessage = into ?? {
       kind: 'rated',
-      message: event.message,
-      waba: event.waba,
-      channel: event.channel,
-      contact: event.contact,
-      at,
-      date: day.date,
-      month: day.month,
-      pricingModel: era.pricingModel,
-      era: era.id,
-      category: this.#category,
-      pricingType: this.#pricingType,
-      conversation: this.#conversation,
+      message: '',
+      waba: '',
+      channel: '',
+      contact: '',
+      at: 0,
+      date: '',
+      month: '',
+      pricingModel: 'PMP',
+      era: 'pmp2025',
+      category: 'service',
+      pricingType: 'regular',
+      conversation: null,
       market,
       country,
-      billable: this.#billable,
-      amountMicros: this.#amountMicros,
-      currency: this.#currency,
+      billable: false,
+      amountMicros: 0,
+      currency: '',
     };
+    r.message = event.message;
+    r.waba = event.waba;
+    r.channel = event.channel;
+    r.contact = event.contact;
+    r.at = event.at;
+    r.date = day.date;
+    r.month = day.month;
+    r.pricingModel = era.pricingModel;
+    r.era = era.id;
+    r.category = this.#category;
+    r.pricingType = this.#pricingType;
+    r.conversation = this.#conversation;
+    r.market = market;
+    r.country = country;
+    r.billable = this.#billable;
+    r.amountMicros = this.#amountMicros;
+    r.currency = this.#currency;
+    return r;
   }
 
   /** NBP-1..2, PMP-1..5, S26-1..3: every delivered message is rated on its own. */
