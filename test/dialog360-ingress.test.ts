@@ -78,7 +78,7 @@ describe('360dialog: webhook registration and secret-header ingress', () => {
     const text = await response.text();
     return {
       status: response.status,
-      json: text ? (JSON.parse(text)) : null,
+      json: text ? JSON.parse(text) : null,
       headers: Object.fromEntries(response.headers),
     };
   }
