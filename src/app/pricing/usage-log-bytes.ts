@@ -103,20 +103,35 @@ const INTERN_SLOTS = 1 << 16;
 /**
  * WABA, channel, contact and zone repeat on every line: one shared string per distinct value,
  * found by a hash of its bytes in a direct-mapped table (a colliding value just replaces the
- * slot), so no string is made for them per line and memory stays bounded.
+ * slot), so no string is made for them per line and memory stays bounded. ASCII values (nearly
+ * all ids) are compared with the string itself: one object per slot, fewer cache misses.
  */
 class ByteInterner {
-  readonly #slots: (InternEntry | undefined)[] = new Array<InternEntry | undefined>(INTERN_SLOTS);
+  readonly #ascii: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS);
+  readonly #other: (InternEntry | undefined)[] = new Array<InternEntry | undefined>(INTERN_SLOTS);
 
   get(buf: Buffer, s: number, e: number, hash: number, ascii: boolean): string {
     const slot = (hash ^ (hash >>> 16)) & (INTERN_SLOTS - 1);
-    const entry = this.#slots[slot];
+    const n = e - s;
+    if (ascii) {
+      const value = this.#ascii[slot];
+      if (value !== undefined && value.length === n) {
+        let i = 0;
+        while (i < n && value.charCodeAt(i) === buf[s + i]) i++;
+        if (i === n) return value;
+      }
+      // latin1 of ASCII bytes is the same text, made without a UTF-8 decoder.
+      const made = buf.toString('latin1', s, e);
+      this.#ascii[slot] = made;
+      return made;
+    }
+    const entry = this.#other[slot];
     if (entry !== undefined && equalsBytes(buf, s, e, entry.bytes)) return entry.value;
     // A copy: a view (Buffer#slice) would keep the whole input chunk alive.
-    const bytes = Buffer.allocUnsafeSlow(e - s);
+    const bytes = Buffer.allocUnsafeSlow(n);
     buf.copy(bytes, 0, s, e);
-    const value = bytes.toString(ascii ? 'latin1' : 'utf8');
-    this.#slots[slot] = { bytes, value };
+    const value = bytes.toString('utf8');
+    this.#other[slot] = { bytes, value };
     return value;
   }
 }
