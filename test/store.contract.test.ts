@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { createKyselyStore } from '../src/adapters/store/kysely/index.ts';
 import type { Store } from '../src/ports/store.ts';
 import { runQueueContract } from './contracts/queue-contract.ts';
+import { runBillingContract } from './contracts/billing-contract.ts';
 import { runProviderRecordsContract } from './contracts/provider-records-contract.ts';
 import { runStoreContract, type StoreUnderTest } from './contracts/store-contract.ts';
 import {
@@ -75,6 +76,7 @@ for (const dialect of dialects) {
     runStoreContract('kysely on SQLite (better-sqlite3, WAL file)', sqliteStore);
     runQueueContract('kysely store jobs on SQLite', asQueue(sqliteStore));
     runProviderRecordsContract('kysely on SQLite', sqliteStore);
+    runBillingContract('kysely on SQLite', sqliteStore);
   } else if (dialect === 'postgres') {
     const skip = requireServerOrSkip(
       await postgresAvailable(),
@@ -86,6 +88,7 @@ for (const dialect of dialects) {
       runStoreContract('kysely on PostgreSQL (pg)', postgresStore);
       runQueueContract('kysely store jobs on PostgreSQL', asQueue(postgresStore));
       runProviderRecordsContract('kysely on PostgreSQL', postgresStore);
+      runBillingContract('kysely on PostgreSQL', postgresStore);
     }
   } else {
     throw new Error(`PARLEY_TEST_DIALECTS names an unknown dialect: ${dialect}`);

@@ -601,6 +601,8 @@ export function billingRepository(ctx: StoreContext): BillingRepository {
         .selectAll()
         .where('workspace_id', '=', workspaceId)
         .orderBy('crossed_at')
+        .orderBy('month')
+        .orderBy('budget_micros')
         .execute();
       return rows.map(toThreshold);
     },
