@@ -1,15 +1,16 @@
 // Benchmark P4: `parley rate` on a generated usage log (10 million events by default): events/s
-// and resident memory sampled during the run. Run alone with
-// `node --import tsx bench/p4-rate.ts [--events N] [--eras all|current] [--file PATH] [--keep]`.
+// and resident memory sampled during the run. `npm run bench -- p4 [--events=N] [--eras=current]`,
+// or alone: `node --import tsx bench/p4-rate.ts [--events N] [--eras all|current] [--file PATH] [--keep]`.
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { once } from 'node:events';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { rateCommand } from '../src/cli/rate-command.ts';
+import { describeMachine, machineLine } from './lib/machine.ts';
+import { numberOption, type BenchmarkRun } from './lib/types.ts';
 
 const DAY = 86_400_000;
 
@@ -20,7 +21,7 @@ export interface P4Options {
   readonly eras: 'all' | 'current';
   /** Rate this existing log instead of generating one. */
   readonly file?: string;
-  /** Keep the generated log (its path is printed). */
+  /** Keep the generated log (its path is in the result). */
   readonly keep?: boolean;
   readonly log?: (line: string) => void;
 }
@@ -32,14 +33,14 @@ export interface P4Result {
   readonly outputBytes: number;
   readonly seconds: number;
   readonly eventsPerSecond: number;
-  /** CPU time (user + system, all threads) the run used: the figure a busy shared machine distorts least. */
+  /** CPU time (user + system, all threads) of the run: what a busy shared machine distorts least. */
   readonly cpuSeconds: number;
   readonly eventsPerCpuSecond: number;
   /** 1-minute load average at the start: other work competing for the cores. */
   readonly loadAverage: number;
   readonly rssBeforeBytes: number;
   readonly peakRssBytes: number;
-  /** RSS at each tenth of the run: flat memory shows as a flat row. */
+  /** RSS at the end of each tenth of the run: flat memory shows as a flat row. */
   readonly rssByTenth: readonly number[];
   readonly peakHeapUsedBytes: number;
   readonly exitCode: number;
@@ -82,8 +83,8 @@ const WABAS: ReadonlyArray<{ readonly id: string; readonly tz?: string }> = [
 export const P4_ZONE_OPTIONS = ['W4=Europe/Berlin'];
 
 interface Contact {
-  readonly number: string;
-  readonly prefix: string;
+  /** `"waba":…,"channel":…,"contact":…[,"tz":…]` of this contact's lines. */
+  readonly fields: string;
   lastInboundAt: number;
 }
 
@@ -111,13 +112,12 @@ export async function generateUsageLog(
         break;
       }
     }
-    const digits = String(Math.floor(rnd() * 10 ** plan[1])).padStart(plan[1], '0');
+    const number = plan[0] + String(Math.floor(rnd() * 10 ** plan[1])).padStart(plan[1], '0');
     const waba = WABAS[i % WABAS.length]!;
     const channel = `${waba.id}-C${1 + ((i >> 2) % 2)}`;
     const tz = waba.tz ? `,"tz":"${waba.tz}"` : '';
     contacts.push({
-      number: plan[0] + digits,
-      prefix: `"waba":"${waba.id}","channel":"${channel}","contact":"${plan[0] + digits}"${tz}`,
+      fields: `"waba":"${waba.id}","channel":"${channel}","contact":"${number}"${tz}`,
       lastInboundAt: -Infinity,
     });
   }
@@ -137,7 +137,7 @@ export async function generateUsageLog(
       c.lastInboundAt = t;
       const entry =
         r < 0.012 ? ',"entry_point":"ctwa"' : r < 0.015 ? ',"entry_point":"page_cta"' : '';
-      block += `{"type":"inbound","at":"${at}",${c.prefix}${entry}}\n`;
+      block += `{"type":"inbound","at":"${at}",${c.fields}${entry}}\n`;
     } else {
       const open = t < c.lastInboundAt + DAY;
       const kind = rnd();
@@ -149,7 +149,7 @@ export async function generateUsageLog(
             : kind < 0.93
               ? ',"template_category":"marketing"'
               : ',"template_category":"authentication"';
-      block += `{"type":"delivered","at":"${at}",${c.prefix},"message":"wamid.${k.toString(36)}"${category}}\n`;
+      block += `{"type":"delivered","at":"${at}",${c.fields},"message":"wamid.${k.toString(36)}"${category}}\n`;
     }
     if (block.length >= 1 << 20) {
       if (!out.write(block)) await once(out, 'drain');
@@ -178,7 +178,7 @@ class Collect extends Writable {
   }
 }
 
-/** Generates (or takes) a log and rates it through the CLI's own path, sampling memory. */
+/** Generates (or takes) a log and rates it through `parley rate`'s own function, sampling memory. */
 export async function measureP4(options: P4Options): Promise<P4Result> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let dir: string | null = null;
@@ -195,7 +195,6 @@ export async function measureP4(options: P4Options): Promise<P4Result> {
   }
   const inputBytes = (await stat(file)).size;
   try {
-    global.gc?.();
     const rssBeforeBytes = process.memoryUsage.rss();
     const samples: Array<[number, number]> = [];
     let peakHeapUsedBytes = 0;
@@ -221,12 +220,10 @@ export async function measureP4(options: P4Options): Promise<P4Result> {
     clearInterval(timer);
     sample();
     const events = summary?.events ?? 0;
-    const peakRssBytes = Math.max(...samples.map((s) => s[1]));
     const rssByTenth: number[] = [];
     for (let i = 1; i <= 10; i++) {
       const until = (seconds * 1000 * i) / 10;
-      const before = samples.filter((s) => s[0] <= until);
-      rssByTenth.push(before.at(-1)?.[1] ?? rssBeforeBytes);
+      rssByTenth.push(samples.filter((s) => s[0] <= until).at(-1)?.[1] ?? rssBeforeBytes);
     }
     return {
       events,
@@ -239,7 +236,7 @@ export async function measureP4(options: P4Options): Promise<P4Result> {
       eventsPerCpuSecond: events / cpuSeconds,
       loadAverage,
       rssBeforeBytes,
-      peakRssBytes,
+      peakRssBytes: Math.max(...samples.map((s) => s[1])),
       rssByTenth,
       peakHeapUsedBytes,
       exitCode,
@@ -251,51 +248,27 @@ export async function measureP4(options: P4Options): Promise<P4Result> {
   }
 }
 
-export function machineDescription(): string {
-  let model = cpus()[0]?.model.trim() ?? 'unknown CPU';
-  try {
-    const line = readFileSync('/proc/cpuinfo', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('model name'));
-    model = line?.split(':')[1]?.trim() ?? model;
-  } catch {
-    /* not Linux */
-  }
-  return `${cpus().length} × ${model}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}`;
-}
-
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(0)} MiB`;
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function describeResult(r: P4Result): string {
   return [
-    `events: ${r.events.toLocaleString('en-US')}, of which ${r.delivered.toLocaleString('en-US')} delivered (${mib(r.inputBytes)} in, ${mib(r.outputBytes)} out)`,
-    `time: ${r.seconds.toFixed(2)} s → ${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s (load average ${r.loadAverage.toFixed(1)} at start)`,
-    `CPU: ${r.cpuSeconds.toFixed(2)} s user+system → ${Math.round(r.eventsPerCpuSecond).toLocaleString('en-US')} events per CPU-second`,
-    `RSS: ${mib(r.rssBeforeBytes)} before, peak ${mib(r.peakRssBytes)}; by tenth of the run: ${r.rssByTenth.map(mib).join(', ')}`,
+    `events: ${count(r.events)}, of which ${count(r.delivered)} delivered (${mib(r.inputBytes)} in, ${mib(r.outputBytes)} out)`,
+    `time: ${r.seconds.toFixed(2)} s → ${count(r.eventsPerSecond)} events/s (1-min load average ${r.loadAverage.toFixed(1)} at start)`,
+    `CPU: ${r.cpuSeconds.toFixed(2)} s user+system → ${count(r.eventsPerCpuSecond)} events per CPU-second`,
+    `RSS: ${mib(r.rssBeforeBytes)} before, peak ${mib(r.peakRssBytes)}; at each tenth of the run: ${r.rssByTenth.map(mib).join(', ')}`,
     `peak heap used: ${mib(r.peakHeapUsedBytes)}; exit code ${r.exitCode}`,
-    `machine: ${machineDescription()}`,
+    `machine: ${machineLine(describeMachine())}`,
   ].join('\n');
 }
 
-/** The entry point `bench/run.ts` calls (`BenchmarkRun` in bench/lib/types.ts). */
-export async function run(context: {
-  readonly options: Readonly<Record<string, string | true>>;
-  log(line: string): void;
-}): Promise<{
-  id: string;
-  title: string;
-  rows: Array<{
-    label: string;
-    value: number | null;
-    unit: string;
-    target?: { op: '>=' | '<='; value: number };
-  }>;
-  notes: string[];
-}> {
-  const events = Number(context.options.events ?? 10_000_000);
+/** The entry point `bench/run.ts` calls. */
+export const run: BenchmarkRun = async (context) => {
+  const events = numberOption(context.options, 'events', 10_000_000);
   const eras = context.options.eras === 'current' ? 'current' : 'all';
   const r = await measureP4({ events, eras, log: (l) => context.log(l) });
-  const growth = r.rssByTenth.length ? (r.rssByTenth.at(-1) ?? 0) - (r.rssByTenth[0] ?? 0) : 0;
+  context.log(describeResult(r));
+  const tenths = r.rssByTenth;
   return {
     id: 'p4',
     title: '`parley rate` on a usage event log',
@@ -306,30 +279,31 @@ export async function run(context: {
         unit: 'events/s',
         target: { op: '>=', value: 500_000 },
       },
+      { label: 'events per CPU-second', value: Math.round(r.eventsPerCpuSecond), unit: 'events/s' },
       {
         label: 'peak RSS during the run',
         value: Math.round(r.peakRssBytes / 2 ** 20),
         unit: 'MiB',
       },
       {
-        label: 'RSS growth from the first to the last tenth',
-        value: Math.round(growth / 2 ** 20),
+        label: 'RSS growth over the second half of the run',
+        value: Math.round(((tenths.at(-1) ?? 0) - (tenths[4] ?? 0)) / 2 ** 20),
         unit: 'MiB',
       },
     ],
     notes: [
-      `${r.events.toLocaleString('en-US')} events (${mib(r.inputBytes)}), ${eras === 'all' ? 'late 2021 to 2026, every era' : 'the current eras'}, 5,000 contacts, 4 WABAs in 3 zones, 9 countries; output discarded (${mib(r.outputBytes)}).`,
-      `Rated by runRate, the function behind \`parley rate\`; exit code ${r.exitCode}.`,
-      `RSS by tenth of the run: ${r.rssByTenth.map(mib).join(', ')}.`,
+      `${count(r.events)} events (${mib(r.inputBytes)}), ${eras === 'all' ? 'November 2021 to December 2026, every era' : 'July to December 2026'}, 5,000 contacts, 4 WABAs in 4 zones, 9 countries; JSON output discarded (${mib(r.outputBytes)}).`,
+      `Rated by rateCommand, the function behind \`parley rate\` (file read as a stream, output written in blocks with backpressure); exit code ${r.exitCode}.`,
+      `RSS at each tenth of the run: ${tenths.map(mib).join(', ')}; peak V8 heap used ${mib(r.peakHeapUsedBytes)}.`,
+      `1-minute load average ${r.loadAverage.toFixed(1)} when the run started: the events-per-CPU-second row is the figure other work on the machine distorts least.`,
     ],
   };
-}
+};
 
 function argument(args: readonly string[], name: string): string | undefined {
   const i = args.indexOf(`--${name}`);
   if (i !== -1) return args[i + 1];
-  const inline = args.find((a) => a.startsWith(`--${name}=`));
-  return inline?.slice(name.length + 3);
+  return args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
@@ -337,9 +311,9 @@ if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.
   const events = Number(argument(args, 'events') ?? 10_000_000);
   const eras = argument(args, 'eras') === 'current' ? 'current' : 'all';
   const file = argument(args, 'file');
-  const result = await measureP4({ events, eras, file, keep: args.includes('--keep') });
+  const keep = args.includes('--keep');
+  const result = await measureP4({ events, eras, file, keep });
   process.stdout.write(`${describeResult(result)}\n`);
-  if (result.stderr)
-    process.stdout.write(`stderr of the run (first lines):\n${result.stderr.slice(0, 2000)}\n`);
-  if (args.includes('--keep')) process.stdout.write(`log kept at ${result.file}\n`);
+  if (result.stderr) process.stdout.write(`stderr of the run:\n${result.stderr.slice(0, 2000)}\n`);
+  if (keep && file === undefined) process.stdout.write(`log kept at ${result.file}\n`);
 }
