@@ -1,6 +1,9 @@
 // The live ledger against the rating engine: whatever order events arrive in, the stored ratings
 // equal what the engine gives for the stored log in time order.
 import { after, before, describe, it } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createKyselyStore } from '../../adapters/store/kysely/index.ts';
 import { RateCard } from '../../core/pricing/rate-card.ts';
@@ -355,5 +358,39 @@ describe('live ledger rating (store-backed) against the rating engine', () => {
     const counters = await store.billing.counters(id, 'W1', ['2023-07']);
     assert.equal(counters.find((c) => c.counter === 'free_tier')?.value, 1_000);
     assert.equal(counters.find((c) => c.counter === 'amount:USD')?.value, 10 * 38_000);
+  });
+  it('a restart or another node continues exactly: state lives in the store, not in a process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'parley-ledger-'));
+    const file = join(dir, 'ledger.db');
+    const nodeA = await createKyselyStore({ sqliteFile: file });
+    await nodeA.migrate();
+    const nodeB = await createKyselyStore({ sqliteFile: file });
+    try {
+      const w = await nodeA.workspaces.create({ name: 'two nodes' });
+      await nodeA.billing.insertRateCard({
+        workspaceId: w.id,
+        name: 'test.csv',
+        csv: CARD_CSV,
+        rows: 23,
+        importedAt: 1,
+      });
+      const { inputs } = scenario(w.id, Date.parse('2025-06-28T00:00:00Z'), 8, 99);
+      const batches = arrivals(inputs, 3);
+      // Batches alternate between two processes sharing the database, each with its own caches.
+      let now = 0;
+      for (const [i, batch] of batches.entries()) {
+        const node = i % 2 === 0 ? nodeA : nodeB;
+        await node.transaction((tx) =>
+          recordUsage(tx, batch, { now: ++now, countryOf: createCountryResolver() }),
+        );
+      }
+      const rows = await storedLog(nodeB, w.id);
+      assert.equal(rows.length, inputs.length);
+      assertSameAsEngine(rows, (await workspaceRateCard(nodeA, w.id)).card);
+    } finally {
+      await nodeA.close();
+      await nodeB.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
