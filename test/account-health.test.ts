@@ -4,6 +4,7 @@
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createApiKey, createWorkspace } from '../src/app/admin.ts';
+import { diagnose } from '../src/app/doctor.ts';
 import type { DomainEvent } from '../src/ports/event-bus.ts';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
 import { postSigned, processAcknowledged } from './helpers/meta-webhooks.ts';
@@ -294,6 +295,49 @@ describe('account health', () => {
     assert.equal(check.status, 200);
     assert.equal(check.json.ok, true);
     assert.equal(check.json.checks[0].check, 'provider');
+  });
+
+  it('parley doctor names the last day’s account-health problems with their fix; a replaced token clears the old one', async () => {
+    const findings = await diagnose(t.parley.deps, t.parley.config);
+    const mine = findings.filter(
+      (f) => f.area.includes('Meta (fake)') && f.check.startsWith('account health'),
+    );
+    const auth = mine.find((f) => f.check === 'account health (auth_failed)');
+    assert.ok(auth, JSON.stringify(mine));
+    assert.equal(auth.ok, false);
+    assert.match(auth.fix ?? '', /PATCH \/v1\/connections/);
+    assert.ok(mine.some((f) => f.check === 'account health (phone_quality)'));
+    assert.ok(!mine.some((f) => /VOLUME_BASED/.test(f.detail)), 'information is not a problem');
+
+    await t.clock.advance(MINUTE);
+    const patched = await t.api('PATCH', `/v1/connections/${meta.connectionId}`, {
+      secrets: { accessToken: 'EAAG-fresh-token' },
+    });
+    assert.equal(patched.status, 200);
+    meta.fake.on('GET', '/v23.0/debug_token', {
+      status: 200,
+      body: {
+        data: {
+          is_valid: true,
+          type: 'SYSTEM_USER',
+          expires_at: 0,
+          scopes: ['whatsapp_business_messaging', 'whatsapp_business_management'],
+        },
+      },
+    });
+    const after = await diagnose(t.parley.deps, t.parley.config);
+    assert.ok(
+      !after.some(
+        (f) => f.area.includes('Meta (fake)') && f.check === 'account health (auth_failed)',
+      ),
+      'the token was replaced after the failures',
+    );
+
+    await t.clock.advance(25 * 60 * MINUTE);
+    const dayLater = await diagnose(t.parley.deps, t.parley.config);
+    assert.ok(
+      !dayLater.some((f) => f.area.includes('Meta (fake)') && f.check.startsWith('account health')),
+    );
   });
 
   it('POST /v1/connections/{id}/register-webhook on a Meta connection explains where Meta takes it', async () => {

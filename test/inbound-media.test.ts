@@ -271,6 +271,45 @@ describe('inbound media', () => {
   });
 });
 
+describe('inbound media with the downloader running', () => {
+  let t: TestParley;
+  let meta: FakeMeta;
+  before(async () => {
+    t = await startTestParley();
+    meta = await fakeMetaConnection(t);
+    t.parley.media.start(); // as `parley start` runs it: woken by the received message
+  });
+  after(async () => {
+    await meta.fake.close();
+    await t.close();
+  });
+
+  it('B.4: downloads a received image by itself, without being driven', async () => {
+    serveMedia(meta.fake, { mediaId: '1212', bytes: JPEG, mimeType: 'image/jpeg' });
+    const body = inboundBody(meta, {
+      from: CUSTOMER,
+      id: 'wamid.BACKGROUND',
+      at: t.clock.now(),
+      type: 'image',
+      image: { mime_type: 'image/jpeg', sha256: 'x', id: '1212' },
+    });
+    assert.equal((await postSigned(t, meta.connectionId, body, meta.appSecret)).status, 200);
+    await processAcknowledged(t);
+    const message = await t.parley.deps.store.messages.findByProviderId(
+      meta.channelId,
+      'wamid.BACKGROUND',
+    );
+    assert.ok(message);
+    let media = await t.parley.deps.store.providerRecords.media.findByMessage(message.id);
+    for (let i = 0; i < 100 && media?.state !== 'stored'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      media = await t.parley.deps.store.providerRecords.media.findByMessage(message.id);
+    }
+    assert.equal(media?.state, 'stored');
+    assert.equal(media?.size, JPEG.length);
+  });
+});
+
 describe('inbound media from the sandbox', () => {
   let t: TestParley;
   before(async () => {

@@ -125,3 +125,55 @@ export async function registerWebhook(
   const { checks } = await checkConnection(deps, connection);
   return { kind: 'registered', webhookUrl, checks };
 }
+
+/** How far back `parley doctor` looks for account-health problems. */
+export const RECENT_HEALTH_MS = 24 * 60 * 60_000;
+
+/**
+ * Account-health problems (warning or critical) of the last day as findings, newest first, each
+ * with its fix. A credentials failure is left out when a live token check has just passed (the
+ * token was replaced since).
+ */
+export async function recentHealthProblems(
+  deps: AppDeps,
+  connection: Connection,
+  options: { tokenOk?: boolean; limit?: number } = {},
+): Promise<ConnectionCheck[]> {
+  const since = deps.clock.now() - RECENT_HEALTH_MS;
+  const page = await deps.store.providerRecords.health.list({
+    workspaceId: connection.workspaceId,
+    connectionId: connection.id,
+    limit: 50,
+  });
+  return page.items
+    .filter((e) => e.at >= since && e.severity !== 'info')
+    .filter((e) => !(e.kind === 'auth_failed' && options.tokenOk))
+    .slice(0, options.limit ?? 10)
+    .map((e) => ({
+      check: `account health (${e.kind})`,
+      ok: false,
+      detail: `${new Date(e.at).toISOString()}: ${e.detail}`,
+      ...(e.fix ? { fix: e.fix } : {}),
+    }));
+}
+
+/**
+ * `parley doctor`: recent account-health problems of every connection, after the live checks
+ * (whose token results tell whether a credentials failure is still current).
+ */
+export async function recentHealthFindings(
+  deps: AppDeps,
+  live: readonly { readonly area: string; readonly check: string; readonly ok: boolean }[],
+): Promise<Array<ConnectionCheck & { readonly area: string }>> {
+  const out: Array<ConnectionCheck & { readonly area: string }> = [];
+  for (const workspace of await deps.store.workspaces.list()) {
+    for (const connection of await deps.store.connections.list(workspace.id)) {
+      // The area names doctor gives a connection (its numbers add " +<phone>").
+      const area = `${workspace.name} / ${connection.name} (${connection.provider})`;
+      const tokenOk = live.some((f) => f.area.startsWith(area) && f.check === 'token' && f.ok);
+      for (const problem of await recentHealthProblems(deps, connection, { tokenOk }))
+        out.push({ area, ...problem });
+    }
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import type { ConnectionCheck } from '../ports/provider.ts';
 import type { ParleyConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { OUTBOUND_QUEUE } from './send-message.ts';
+import { recentHealthFindings } from './connection-check.ts';
 
 export interface DoctorFinding extends ConnectionCheck {
   readonly area: string;
@@ -112,5 +113,7 @@ export async function diagnose(deps: AppDeps, config: ParleyConfig): Promise<Doc
       }
     }
   }
+  // What providers reported lately (expired token, restrictions, quality, pauses), with fixes.
+  findings.push(...(await recentHealthFindings(deps, findings)));
   return findings;
 }
