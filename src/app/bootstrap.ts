@@ -12,6 +12,7 @@ import {
 } from './admin.ts';
 import type { ConfigFile, ParleyConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
+import { applyDeclaredTemplates } from './templates-as-code.ts';
 
 export const DEMO_WORKSPACE = 'Demo workspace';
 const DEMO_KEY_FILE = 'demo-api-key';
@@ -36,7 +37,10 @@ export function shouldRunDemo(input: {
   return input.forced || (input.unconfigured && (input.brandNew || input.hasDemo));
 }
 
-/** Declared workspaces, connections and channels are created when absent (matched by name). */
+/**
+ * Declared workspaces, connections and channels are created when absent (matched by name);
+ * declared templates are created as drafts or follow their files while still drafts.
+ */
 export async function applyConfigFile(deps: AppDeps, file: ConfigFile): Promise<void> {
   for (const declared of file.workspaces ?? []) {
     const workspace =
@@ -64,6 +68,13 @@ export async function applyConfigFile(deps: AppDeps, file: ConfigFile): Promise<
         });
       }
     }
+    if (declared.templates !== undefined)
+      await applyDeclaredTemplates(
+        deps,
+        workspace.id,
+        declared.templates,
+        await deps.store.channels.list(workspace.id),
+      );
   }
 }
 

@@ -1,7 +1,7 @@
 // Configuration: embedded defaults, overridden by PARLEY_* environment variables and an optional
 // YAML config file (PARLEY_CONFIG) whose `${ENV}` references are expanded.
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
@@ -23,10 +23,14 @@ const declaredConnection = z.object({
   channels: z.array(declaredChannel).optional(),
 });
 
+/** Templates as code: a folder (or file) of template files, or definitions in Meta's shape. */
+const declaredTemplates = z.union([z.string().min(1), z.array(z.record(z.string(), z.unknown()))]);
+
 const declaredWorkspace = z.object({
   name: z.string().min(1),
   apiKeys: z.array(z.string().min(16)).optional(),
   connections: z.array(declaredConnection).optional(),
+  templates: declaredTemplates.optional(),
 });
 
 export const configFileSchema = z
@@ -88,6 +92,9 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ConfigError(`${path} is invalid:\n  ${issues.join('\n  ')}`);
   }
+  // A templates folder is relative to the config file, wherever Parley is started from.
+  for (const w of parsed.data.workspaces ?? [])
+    if (typeof w.templates === 'string') w.templates = resolve(dirname(path), w.templates);
   return parsed.data;
 }
 

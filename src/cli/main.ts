@@ -7,6 +7,7 @@ import { runDoctor } from './doctor.ts';
 import { registerRateCommand } from './rate-command.ts';
 import { registerRatesCommand } from './rates-command.ts';
 import { registerTemplatesCommand } from './templates-command.ts';
+import { registerConsentCommand } from './consent-command.ts';
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -55,6 +56,7 @@ export function buildProgram(): Command {
   registerRateCommand(program);
   registerRatesCommand(program);
   registerTemplatesCommand(program);
+  registerConsentCommand(program);
   return program;
 }
 

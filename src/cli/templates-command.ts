@@ -1,10 +1,19 @@
-// `parley templates lint PATH`: checks template files (JSON or YAML, one template each, in Meta's
-// creation shape) against the TPL rules; one line per finding, exit 1 on any error finding.
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+// `parley templates lint|push|pull PATH`: lint checks template files (JSON or YAML, one template
+// each, in Meta's creation shape) against the TPL rules, one line per finding, exit 1 on any error
+// finding; push and pull keep a folder in step with a channel's provider (templates as code).
+import { readFile, stat } from 'node:fs/promises';
+import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { parseAllDocuments } from 'yaml';
 import { lintTemplateSet, type LintItem, type TemplateFinding } from '../core/templates/index.ts';
+import {
+  TEMPLATE_FILE_EXTENSIONS,
+  parseTemplateFile,
+  templateFiles,
+} from '../app/template-files.ts';
+import type { ParleyConfig } from '../app/config.ts';
+import { PolicyError } from '../app/policy-errors.ts';
+import { pullTemplates, pushTemplates } from '../app/templates-as-code.ts';
+import { CommandError, chooseChannel, chooseWorkspace, withParley } from './cli-context.ts';
 
 /** Where the command writes: stdout gets one line per finding, stderr the summary and problems. */
 export interface TemplatesCommandIo {
@@ -17,61 +26,7 @@ const processIo: TemplatesCommandIo = {
   err: (line) => process.stderr.write(`${line}\n`),
 };
 
-export const TEMPLATE_FILE_EXTENSIONS = ['.json', '.yaml', '.yml'] as const;
-
-function isTemplateFile(name: string): boolean {
-  return (TEMPLATE_FILE_EXTENSIONS as readonly string[]).includes(extname(name).toLowerCase());
-}
-
-/** Template files under a folder, depth first, sorted, skipping hidden folders and node_modules. */
-async function templateFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const files: string[] = [];
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.startsWith('.') && entry.name !== 'node_modules')
-        files.push(...(await templateFiles(path)));
-    } else if (entry.isFile() && isTemplateFile(entry.name)) files.push(path);
-  }
-  return files;
-}
-
-type Parsed = { ok: true; value: unknown } | { ok: false; finding: TemplateFinding };
-
-function unparsable(message: string): Parsed {
-  return { ok: false, finding: { rule: 'TPL-LINT', severity: 'error', message } };
-}
-
-/** The yaml package appends a code frame after the first line; keep the one-line reason. */
-function firstLine(message: string): string {
-  return (message.split('\n')[0] ?? '').replace(/:\s*$/, '');
-}
-
-/** JSON files as JSON (exact error positions), everything else as YAML (a superset of JSON). */
-export function parseTemplateFile(file: string, text: string): Parsed {
-  if (extname(file).toLowerCase() === '.json') {
-    try {
-      return { ok: true, value: JSON.parse(text) as unknown };
-    } catch (e) {
-      return unparsable(
-        `could not parse the file as JSON: ${firstLine(e instanceof Error ? e.message : String(e))}`,
-      );
-    }
-  }
-  const docs = parseAllDocuments(text);
-  if (!Array.isArray(docs) || docs.length === 0) return { ok: true, value: null };
-  if (docs.length > 1)
-    return unparsable(
-      `the file holds ${docs.length} YAML documents; a template file holds exactly one template`,
-    );
-  const doc = docs[0];
-  const error = doc?.errors[0];
-  if (error !== undefined)
-    return unparsable(`could not parse the file as YAML: ${firstLine(error.message)}`);
-  return { ok: true, value: doc?.toJS() as unknown };
-}
+export { TEMPLATE_FILE_EXTENSIONS, parseTemplateFile };
 
 /** `FILE: RULE-ID message`, warnings marked as such. */
 export function formatFinding(file: string, f: TemplateFinding): string {
@@ -139,7 +94,79 @@ export async function lintPath(path: string, io: TemplatesCommandIo = processIo)
   return errors > 0 ? 1 : 0;
 }
 
-/** Adds `parley templates lint PATH` to the program; the exit code goes to `process.exitCode`. */
+export interface TemplatesSyncOptions {
+  readonly path: string;
+  readonly channel?: string;
+  readonly workspace?: string;
+}
+
+function commandFailed(io: TemplatesCommandIo, command: string, error: unknown): number {
+  if (error instanceof CommandError || error instanceof PolicyError) {
+    io.err(`parley templates ${command}: ${error.message}`);
+    return 1;
+  }
+  throw error;
+}
+
+/**
+ * `parley templates push PATH`: lints the files (any error: nothing is pushed), then submits new
+ * templates to the channel's provider and edits changed ones (TPL-7, TPL-9 apply). One line per
+ * template, `FILE: name (language) outcome STATUS — detail`; exit 1 when any was refused.
+ */
+export async function pushPath(
+  options: TemplatesSyncOptions,
+  io: TemplatesCommandIo = processIo,
+  config?: ParleyConfig,
+): Promise<number> {
+  try {
+    return await withParley(async (deps) => {
+      const workspace = await chooseWorkspace(deps, options.workspace);
+      const channel = await chooseChannel(deps, workspace, options.channel);
+      const connection = await deps.store.connections.get(channel.connectionId);
+      if (connection?.provider === 'sandbox')
+        throw new CommandError(
+          `channel ${channel.name} is a sandbox channel: its templates live in the running server; submit them with POST /v1/templates/{id}/submit`,
+        );
+      const report = await pushTemplates(deps, {
+        workspaceId: workspace.id,
+        channel,
+        path: options.path,
+      });
+      for (const l of report.lines)
+        io.out(
+          `${l.file}: ${l.name} (${l.language}) ${l.outcome}${l.status ? ` ${l.status}` : ''} — ${l.detail}`,
+        );
+      io.err(
+        `${report.lines.length} template(s) to ${channel.name}: ${report.errors} refused or invalid`,
+      );
+      return report.errors > 0 ? 1 : 0;
+    }, config);
+  } catch (error) {
+    return commandFailed(io, 'push', error);
+  }
+}
+
+/** `parley templates pull PATH`: the provider's templates of a channel, one JSON file each. */
+export async function pullPath(
+  options: TemplatesSyncOptions,
+  io: TemplatesCommandIo = processIo,
+  config?: ParleyConfig,
+): Promise<number> {
+  try {
+    return await withParley(async (deps) => {
+      const workspace = await chooseWorkspace(deps, options.workspace);
+      const channel = await chooseChannel(deps, workspace, options.channel);
+      const { files } = await pullTemplates(deps, { channel, path: options.path });
+      for (const f of files) io.out(f);
+      io.err(`${files.length} template file(s) written to ${options.path} from ${channel.name}`);
+      return 0;
+    }, config);
+  } catch (error) {
+    return commandFailed(io, 'pull', error);
+  }
+}
+
+/** Adds `parley templates lint|push|pull` to the program; the exit code goes to `process.exitCode`. */
 export function registerTemplatesCommand(
   program: Command,
   io: TemplatesCommandIo = processIo,
@@ -153,6 +180,24 @@ export function registerTemplatesCommand(
     .argument('<path>', 'a template file (JSON or YAML) or a folder of them')
     .action(async (path: string) => {
       process.exitCode = await lintPath(path, io);
+    });
+  templates
+    .command('push')
+    .description("submit new and changed template files to a channel's provider (TPL-7, TPL-9)")
+    .argument('<path>', 'a template file or a folder of them')
+    .option('--channel <id|name>', 'the channel whose provider (WABA) gets them')
+    .option('--workspace <id|name>', 'the workspace (default: the only one)')
+    .action(async (path: string, opts: { channel?: string; workspace?: string }) => {
+      process.exitCode = await pushPath({ path, ...opts }, io);
+    });
+  templates
+    .command('pull')
+    .description("write a channel's provider templates into a folder, one JSON file each")
+    .argument('<path>', 'the folder to write into (created if needed)')
+    .option('--channel <id|name>', 'the channel whose provider templates are pulled')
+    .option('--workspace <id|name>', 'the workspace (default: the only one)')
+    .action(async (path: string, opts: { channel?: string; workspace?: string }) => {
+      process.exitCode = await pullPath({ path, ...opts }, io);
     });
   return templates;
 }
