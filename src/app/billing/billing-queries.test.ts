@@ -40,7 +40,11 @@ async function rate(
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
   const { card } = await workspaceRateCard(store, workspaceId);
-  await rateUsageLog([Buffer.from(log)], { stdout, stderr }, { rates: card });
+  const input = (async function* () {
+    await Promise.resolve();
+    yield Buffer.from(log);
+  })();
+  await rateUsageLog(input, { stdout, stderr }, { rates: card });
   return { out, err };
 }
 

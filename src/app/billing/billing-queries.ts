@@ -82,7 +82,12 @@ export async function importRateCard(
   let repriced = 0;
   for (const waba of await deps.store.billing.wabas(workspaceId)) {
     const crossings = await deps.store.transaction((tx) =>
-      rerateWaba(tx, workspaceId, waba, { now, countryOf: createCountryResolver(), pairs: false }),
+      rerateWaba(tx, workspaceId, waba, {
+        now,
+        countryOf: createCountryResolver(),
+        pairs: false,
+        announce: deps.events !== undefined,
+      }),
     );
     publish(deps, crossings);
     repriced++;

@@ -274,7 +274,11 @@ export async function rerateWaba(
   store: Store,
   workspaceId: string,
   waba: string,
-  setup: LedgerSetup & { readonly pairs: boolean },
+  setup: LedgerSetup & {
+    readonly pairs: boolean;
+    /** False where no event can be published (the CLI): crossings are left for the server. */
+    readonly announce?: boolean;
+  },
 ): Promise<ThresholdCrossing[]> {
   const repo = store.billing;
   const account = await repo.lockAccount(workspaceId, waba, setup.now);
@@ -330,5 +334,6 @@ export async function rerateWaba(
     waba,
     counters.entries().map((e) => ({ month: e.month, counter: e.counter, delta: e.value })),
   );
+  if (setup.announce === false) return [];
   return crossings(store, account, before, counters, setup.now);
 }
