@@ -484,3 +484,75 @@ describe('the conversation eras through the sandbox (cbp2023)', () => {
     assert.equal(billable.length, 2);
   });
 });
+
+describe('billing routes under bad input', () => {
+  let t: TestParley;
+  before(async () => {
+    t = await startTestParley({ start: '2026-03-02T09:00:00Z' });
+  });
+  after(async () => t.close());
+
+  it('answers junk with a precise 4xx problem, never a 500 or a partial write', async () => {
+    const paths = [
+      '/v1/billing/usage',
+      '/v1/billing/usage/events',
+      '/v1/billing/ledger',
+      '/v1/billing/reconciliation',
+      '/v1/billing/rate-cards',
+      '/v1/billing/accounts',
+      `/v1/billing/accounts/${WABA}`,
+      '/v1/billing/accounts/%00',
+    ];
+    const queries = [
+      '',
+      '?month=2026-3',
+      '?month=9999-99',
+      '?month[]=2026-03',
+      '?format=xml',
+      '?limit=-1',
+      '?limit=1e309',
+      '?name=' + 'n'.repeat(500),
+      '?__proto__[x]=1',
+    ];
+    const bodies: { type: string; body: string }[] = [
+      { type: 'application/json', body: '{"timeZone":"Nowhere/Here"}' },
+      { type: 'application/json', body: '{"monthlyBudget":{"amount":"1e3","currency":"USD"}}' },
+      { type: 'application/json', body: '{"monthlyBudget":{"amount":"1","currency":"usd"}}' },
+      { type: 'application/json', body: '{"extra":1}' },
+      { type: 'application/json', body: '[]' },
+      { type: 'application/json', body: '{' },
+      { type: 'text/csv', body: '' },
+      { type: 'text/csv', body: '"unterminated' },
+      { type: 'text/csv', body: 'effective_from,market\n\u0000,\u202e' },
+      {
+        type: 'text/csv',
+        body: 'effective_from,market,category,currency,rate\n2025-07-01,United Kingdom,marketing,USD,99999999999999999999\n',
+      },
+      { type: 'text/plain', body: 'hello' },
+    ];
+    for (const path of paths)
+      for (const method of ['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const)
+        for (const query of queries)
+          for (const b of method === 'GET' || method === 'DELETE' ? [undefined] : bodies) {
+            const r = await t.parley.http.inject({
+              method,
+              url: path + query,
+              headers: {
+                authorization: `Bearer ${t.apiKey}`,
+                ...(b ? { 'content-type': b.type } : {}),
+              },
+              ...(b ? { payload: b.body } : {}),
+            });
+            assert.ok(
+              r.statusCode < 500,
+              `${method} ${path}${query} ${b?.body ?? ''}: ${r.statusCode} ${r.body}`,
+            );
+            if (r.statusCode >= 400)
+              assert.match(String(r.headers['content-type']), /application\/problem\+json/);
+          }
+    const cards = await t.api('GET', '/v1/billing/rate-cards');
+    assert.deepEqual(cards.json.items, []);
+    const accounts = await t.api('GET', '/v1/billing/accounts');
+    assert.deepEqual(accounts.json.items, [{ waba: WABA, timeZone: 'UTC', monthlyBudget: null }]);
+  });
+});
