@@ -142,7 +142,29 @@ export async function recordUsage(
   // The pairs' own histories: each replayed from where nothing earlier matters, all through
   // one engine (pairs never share state) in log order.
   const replays: { rows: UsageRecord[]; from: LogPosition }[] = [];
-  for (const { pair, from } of affected.values()) {
+  // Most events come in time order: a user message with no later delivery of its pair changes
+  // nothing. One look at the WABA's deliveries since the earliest event finds the pairs that
+  // have one (per pair queries only when that is too many to list).
+  let earliest: LogPosition | null = null;
+  for (const { from } of affected.values()) earliest = minPosition(earliest, from);
+  const withLater = new Set<string>();
+  let listed = false;
+  if (earliest !== null) {
+    const since = await repo.wabaUsage(
+      workspaceId,
+      waba,
+      { from: earliest, limit: PAGE },
+      'delivered',
+    );
+    listed = since.length < PAGE;
+    for (const r of since) {
+      const known = affected.get(`${r.channelId}\n${r.contact}`);
+      if (known && comparePositions(positionOf(r), known.from) >= 0)
+        withLater.add(`${r.channelId}\n${r.contact}`);
+    }
+  }
+  for (const [key, { pair, from }] of affected) {
+    if (listed && !withLater.has(key)) continue;
     const suffix = await repo.pairFrom(pair, from);
     if (!suffix.some((r) => r.type === 'delivered')) continue;
     replays.push({ rows: await pairReplayRows(repo, pair, from, calendar, suffix), from });

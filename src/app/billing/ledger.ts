@@ -6,7 +6,7 @@ import { isTemplateCategory, type TemplateCategory } from '../../core/pricing/ca
 import { formatMicros } from '../../core/pricing/money.ts';
 import { DAY } from '../../core/time.ts';
 import type { DomainEvent } from '../../ports/event-bus.ts';
-import type { JsonObject, MessageRecord, Store } from '../../ports/store.ts';
+import type { Channel, JsonObject, MessageRecord, Store } from '../../ports/store.ts';
 import type { AppDeps } from '../deps.ts';
 import { createCountryResolver } from '../pricing/recipient-country.ts';
 import { recordUsage, type ThresholdCrossing, type UsageInput } from './ledger-apply.ts';
@@ -65,10 +65,16 @@ export async function usageInputFor(
   store: Store,
   workspaceId: string,
   messageId: string,
+  channels: Map<string, Promise<Channel | null>> = new Map(),
 ): Promise<UsageInput | null> {
   const message = await store.messages.get(messageId);
   if (!message || message.workspaceId !== workspaceId) return null;
-  const channel = await store.channels.get(message.channelId);
+  let channelLookup = channels.get(message.channelId);
+  if (channelLookup === undefined) {
+    channelLookup = store.channels.get(message.channelId);
+    channels.set(message.channelId, channelLookup);
+  }
+  const channel = await channelLookup;
   const contact = await store.contacts.get(message.contactId);
   if (!channel || !contact) return null;
   const common = {
@@ -247,10 +253,11 @@ export class CostLedger {
   async #process(batch: readonly Pending[]): Promise<void> {
     const { store, clock, log, events } = this.#deps;
     const groups = new Map<string, { inputs: UsageInput[]; items: Pending[] }>();
+    const channels = new Map<string, Promise<Channel | null>>();
     for (const item of batch) {
       let input: UsageInput | null;
       try {
-        input = await usageInputFor(store, item.workspaceId, item.messageId);
+        input = await usageInputFor(store, item.workspaceId, item.messageId, channels);
       } catch (error) {
         this.#retry(item, error);
         continue;
