@@ -7,6 +7,7 @@ import { createKyselyStore } from '../src/adapters/store/kysely/index.ts';
 import type { Store } from '../src/ports/store.ts';
 import { runQueueContract } from './contracts/queue-contract.ts';
 import { runBillingContract } from './contracts/billing-contract.ts';
+import { runComplianceContract } from './contracts/compliance-contract.ts';
 import { runProviderRecordsContract } from './contracts/provider-records-contract.ts';
 import { runStoreContract, type StoreUnderTest } from './contracts/store-contract.ts';
 import {
@@ -77,6 +78,7 @@ for (const dialect of dialects) {
     runQueueContract('kysely store jobs on SQLite', asQueue(sqliteStore));
     runProviderRecordsContract('kysely on SQLite', sqliteStore);
     runBillingContract('kysely on SQLite', sqliteStore);
+    runComplianceContract('kysely on SQLite', sqliteStore);
   } else if (dialect === 'postgres') {
     const skip = requireServerOrSkip(
       await postgresAvailable(),
@@ -89,6 +91,7 @@ for (const dialect of dialects) {
       runQueueContract('kysely store jobs on PostgreSQL', asQueue(postgresStore));
       runProviderRecordsContract('kysely on PostgreSQL', postgresStore);
       runBillingContract('kysely on PostgreSQL', postgresStore);
+      runComplianceContract('kysely on PostgreSQL', postgresStore);
     }
   } else {
     throw new Error(`PARLEY_TEST_DIALECTS names an unknown dialect: ${dialect}`);
