@@ -44,7 +44,8 @@ async function startParley(env: Record<string, string>, args: string[] = []): Pr
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  // Generous: on a loaded machine loading the sources alone can take several seconds.
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await fetch(`${url}/healthz`)).ok && out.includes('is running'))
         return { child, url, output: () => out, exited };
