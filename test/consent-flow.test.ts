@@ -320,8 +320,11 @@ describe('consent signals from providers and the queue', () => {
     assert.equal(next.json.code, 'opted_out');
     assert.match(next.json.detail, /source provider_error/);
     const ledger = await t.api('GET', `/v1/contacts/${await contactId(t, waId)}/consent`);
-    const stop = ledger.json.events.at(-1);
+    const stops = ledger.json.events.filter((e: { kind: string }) => e.kind === 'opt_out');
+    assert.equal(stops.length, 1);
+    const [stop] = stops;
     assert.equal(stop.source, 'provider_error');
+    assert.equal(stop.purpose, 'marketing');
     assert.equal(stop.evidence.messageId, failed.json.providerMessageId);
   });
 

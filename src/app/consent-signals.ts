@@ -11,6 +11,7 @@ import {
   shouldConfirmOptOut,
   userPreferencesEvents,
 } from '../core/consent/signals.ts';
+import { matchKeyword } from '../core/consent/keywords.ts';
 import type { OtherNotice } from '../core/inbound.ts';
 import { DAY } from '../core/time.ts';
 import type { DomainEvent } from '../ports/event-bus.ts';
@@ -18,6 +19,7 @@ import type { Channel, Contact, MessageRecord, Store } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
 import { appendConsentEvents, readLedger, signalEventId } from './consent-ledger.ts';
 import { sendMessage } from './send-message.ts';
+import { policyCache } from './policy-cache.ts';
 import { consentSettings } from './workspace-policy.ts';
 
 /**
@@ -45,25 +47,38 @@ export async function recordInboundConsent(
   message: MessageRecord,
 ): Promise<DomainEvent[]> {
   if (!opensWindow(message.type)) return [];
-  const [workspace, ledger] = await Promise.all([
-    store.workspaces.get(channel.workspaceId),
-    readLedger(deps, store, channel.workspaceId, contact.waId),
-  ]);
-  const settings = consentSettings(workspace);
+  const cache = policyCache(deps);
+  const settings = consentSettings(await cache.workspace(store, channel.workspaceId));
+  const text = keywordText(message);
+  const keyword = text !== null && matchKeyword(text, settings.keywordSets) !== null;
+  const impliedKey = `${channel.workspaceId}\n${channel.id}\n${contact.waId}`;
+  const at = message.createdAt;
+  // The common case, another message from someone whose implied opt-in is fresh: nothing to
+  // write, and no need to read their ledger. (Should this transaction roll back after the cache
+  // learnt of its event, the cache errs towards refusing: no implied opt-in until the next day.)
+  const knownImplied = cache.impliedAt(impliedKey);
+  if (
+    !keyword &&
+    knownImplied !== undefined &&
+    at >= knownImplied &&
+    at - knownImplied < IMPLIED_OPT_IN_REFRESH
+  )
+    return [];
+  const ledger = await readLedger(deps, store, channel.workspaceId, contact.waId);
   const ctx = {
     id: signalEventId('inbound', message.id),
     contact: contact.waId,
     channelId: channel.id,
-    at: message.createdAt,
+    at,
     ...(message.providerMessageId ? { messageId: message.providerMessageId } : {}),
   };
-  let events = consentEventsForInbound(keywordText(message), ctx, ledger, settings.keywordSets);
-  if (
-    events.length === 1 &&
-    events[0]?.implied === true &&
-    recentImplied(ledger, channel.id, ctx.at)
-  )
-    events = [];
+  let events = consentEventsForInbound(text, ctx, ledger, settings.keywordSets);
+  const recent = recentImplied(ledger, channel.id, at);
+  if (recent !== null) cache.rememberImplied(impliedKey, recent);
+  if (events.length === 1 && events[0]?.implied === true) {
+    if (recent !== null) events = [];
+    else cache.rememberImplied(impliedKey, at);
+  }
   const changed = await appendConsentEvents(deps, store, {
     workspaceId: channel.workspaceId,
     waId: contact.waId,
@@ -82,16 +97,23 @@ export async function recordInboundConsent(
   return changed ? [changed] : [];
 }
 
-/** An implied opt-in at this number recorded less than a refresh period before `at`. */
-function recentImplied(ledger: readonly ConsentEvent[], channelId: string, at: number): boolean {
-  return eventsInForce(ledger, at).some(
-    (e) =>
+/** The time of an implied opt-in at this number recorded less than a refresh period before `at`. */
+function recentImplied(
+  ledger: readonly ConsentEvent[],
+  channelId: string,
+  at: number,
+): number | null {
+  let found: number | null = null;
+  for (const e of eventsInForce(ledger, at))
+    if (
       e.implied &&
       e.kind === 'opt_in' &&
       e.reach.kind === 'channel' &&
       e.reach.channelId === channelId &&
-      at - e.at < IMPLIED_OPT_IN_REFRESH,
-  );
+      at - e.at < IMPLIED_OPT_IN_REFRESH
+    )
+      found = Math.max(found ?? e.at, e.at);
+  return found;
 }
 
 /**

@@ -11,6 +11,7 @@ import { renderedText } from '../core/templates/render.ts';
 import type { Channel, Store } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
 import { readLedger } from './consent-ledger.ts';
+import { policyCache } from './policy-cache.ts';
 import { definitionOf, lifecycleOf } from './template-registry.ts';
 import { consentSettings, type ConsentSettings } from './workspace-policy.ts';
 
@@ -64,7 +65,7 @@ export function templateConsentDecision(
  * the contact's consent for the template's category is checked under the workspace policy.
  */
 export async function checkTemplateSend(
-  deps: Pick<AppDeps, 'secretBox'>,
+  deps: Pick<AppDeps, 'secretBox' | 'lookups'>,
   store: Store,
   channel: Channel,
   waId: string,
@@ -101,7 +102,7 @@ export async function checkTemplateSend(
       : 'unknown';
   }
   const [workspace, ledger] = await Promise.all([
-    store.workspaces.get(channel.workspaceId),
+    policyCache(deps).workspace(store, channel.workspaceId),
     readLedger(deps, store, channel.workspaceId, waId),
   ]);
   const settings = consentSettings(workspace);

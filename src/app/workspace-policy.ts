@@ -12,6 +12,7 @@ import { DAY, MINUTE } from '../core/time.ts';
 import type { JsonObject, Workspace } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
 import { PolicyError } from './policy-errors.ts';
+import { policyCache } from './policy-cache.ts';
 
 const keywordSet = z
   .object({
@@ -153,6 +154,7 @@ export async function updateConsentSettings(
         : {}),
     });
     const updated = await tx.compliance.workspaceSettings.update(workspaceId, { consent: next });
+    policyCache(deps).forgetWorkspace(workspaceId);
     return consentSettings(updated);
   });
 }
@@ -176,6 +178,7 @@ export async function updateNotificationSettings(
     const updated = await tx.compliance.workspaceSettings.update(workspaceId, {
       notifications: next,
     });
+    policyCache(deps).forgetWorkspace(workspaceId);
     return notificationSettings(updated);
   });
 }
