@@ -1,12 +1,17 @@
 // `parley rate --events FILE.jsonl [--rates FILE.csv] [--format json|table] [--tz WABA=ZONE …]`:
 // prices a usage event log offline. Exit 0, or 2 when bad lines were skipped, 1 on unusable input.
-import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import { isValidTimeZone } from '../core/pricing/local-calendar.ts';
 import { ILLUSTRATIVE_RATE_CARD_PATH, loadRateCardFile } from '../app/pricing/rate-card-csv.ts';
 import { RATE_OUTPUT_FORMATS, type RateOutputFormat } from '../app/pricing/rate-output.ts';
-import { rateUsageLog, type RateUsageLogResult } from '../app/pricing/rate-usage-log.ts';
+import {
+  rateUsageLog,
+  rateUsageLogFile,
+  type RateUsageLogResult,
+} from '../app/pricing/rate-usage-log.ts';
 
 export interface RateCommandOptions {
   /** The usage event log; `-` reads standard input. */
@@ -16,6 +21,8 @@ export interface RateCommandOptions {
   readonly format?: string;
   /** `WABA=ZONE` pairs. */
   readonly tz?: readonly string[];
+  /** Read the file in a second thread (default: for files of 32 MiB and more). */
+  readonly readerThread?: boolean;
 }
 
 export interface RateIo {
@@ -90,39 +97,31 @@ export async function rateCommand(
     return unusable;
   }
 
-  let input: AsyncIterable<Buffer | string>;
-  let close = async (): Promise<void> => {};
-  if (options.events === '-') {
-    if (io.stdin === undefined) {
-      say(io.stderr, '--events - needs standard input');
-      return unusable;
-    }
-    input = io.stdin as AsyncIterable<Buffer | string>;
-  } else {
-    try {
-      // Open first so a missing file is a clear message rather than a stream error.
-      const handle = await open(options.events, 'r');
-      const stream = handle.createReadStream({ highWaterMark: 1 << 20 });
-      input = stream;
-      close = () => {
-        stream.destroy();
-        return Promise.resolve();
-      };
-    } catch (e) {
-      say(io.stderr, `cannot read ${options.events}: ${(e as Error).message}`);
-      return unusable;
-    }
-  }
+  const rateOptions = { rates: card.card, zones, format, readerThread: options.readerThread };
   try {
-    const summary = await rateUsageLog(input, io, { rates: card.card, zones, format });
+    let summary: RateUsageLogResult;
+    if (options.events === '-') {
+      if (io.stdin === undefined) {
+        say(io.stderr, '--events - needs standard input');
+        return unusable;
+      }
+      summary = await rateUsageLog(io.stdin as AsyncIterable<Buffer>, io, rateOptions);
+    } else {
+      // Check first so a missing file is a clear message rather than a stream error.
+      try {
+        await access(options.events, constants.R_OK);
+      } catch (e) {
+        say(io.stderr, `cannot read ${options.events}: ${(e as Error).message}`);
+        return unusable;
+      }
+      summary = await rateUsageLogFile(options.events, io, rateOptions);
+    }
     return { exitCode: summary.exitCode, summary };
   } catch (e) {
     // The reader went away (`parley rate … | head`): nothing left to say.
     if ((e as NodeJS.ErrnoException).code === 'EPIPE') return { exitCode: 0, summary: null };
     say(io.stderr, (e as Error).message);
     return unusable;
-  } finally {
-    await close();
   }
 }
 

@@ -202,12 +202,16 @@ export class JsonLinesWriter {
   readonly #blockSize: number;
   readonly #full: Buffer[] = [];
   readonly #wabas = new Map<string, Uint8Array>();
+  #lastWaba = '';
+  #lastWabaBytes: Uint8Array = new Uint8Array(0);
   readonly #middles: (Uint8Array | undefined)[] = [];
   readonly #markets = new Map<string, Uint8Array>();
   readonly #freeTails = new Map<string, Uint8Array>();
   readonly #freeTailCurrency = new Map<string, string>();
-  readonly #amounts = new Map<number, Uint8Array>();
-  readonly #currencies = new Map<string, Uint8Array>();
+  readonly #chargedTails = new Map<
+    number,
+    { readonly currency: string; readonly bytes: Uint8Array }
+  >();
 
   constructor(blockSize = 1 << 20) {
     this.#blockSize = blockSize;
@@ -301,18 +305,20 @@ export class JsonLinesWriter {
     else this.#string(conversation);
     if (r.billable) {
       this.#segment(this.#market(r.market));
-      this.#segment(this.#amount(r.amountMicros));
-      this.#segment(this.#currency(r.currency));
+      this.#segment(this.#chargedTail(r.amountMicros, r.currency));
     } else this.#segment(this.#freeTail(r.market, r.currency));
   }
 
   #waba(waba: string): Uint8Array {
+    if (waba === this.#lastWaba) return this.#lastWabaBytes;
     let bytes = this.#wabas.get(waba);
     if (bytes === undefined) {
       if (this.#wabas.size >= 10_000) this.#wabas.clear();
       bytes = utf8.encode(`,"waba":${q(waba)},"at":"`);
       this.#wabas.set(waba, bytes);
     }
+    this.#lastWaba = waba;
+    this.#lastWabaBytes = bytes;
     return bytes;
   }
 
@@ -354,23 +360,18 @@ export class JsonLinesWriter {
     return bytes;
   }
 
-  #amount(micros: number): Uint8Array {
-    let bytes = this.#amounts.get(micros);
-    if (bytes === undefined) {
-      if (this.#amounts.size >= 10_000) this.#amounts.clear();
-      bytes = utf8.encode(formatMicros(micros));
-      this.#amounts.set(micros, bytes);
+  /** Amount to the end of the line, by amount (the currency is checked: one lookup). */
+  #chargedTail(micros: number, currency: string): Uint8Array {
+    let tail = this.#chargedTails.get(micros);
+    if (tail === undefined || tail.currency !== currency) {
+      if (this.#chargedTails.size >= 10_000) this.#chargedTails.clear();
+      tail = {
+        currency,
+        bytes: utf8.encode(`${formatMicros(micros)}","currency":${q(currency)}}\n`),
+      };
+      this.#chargedTails.set(micros, tail);
     }
-    return bytes;
-  }
-
-  #currency(currency: string): Uint8Array {
-    let bytes = this.#currencies.get(currency);
-    if (bytes === undefined) {
-      bytes = utf8.encode(`","currency":${q(currency)}}\n`);
-      this.#currencies.set(currency, bytes);
-    }
-    return bytes;
+    return tail.bytes;
   }
 }
 

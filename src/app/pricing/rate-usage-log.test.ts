@@ -1,9 +1,12 @@
 // The streaming rater: JSON lines out, totals, bad lines with their numbers, backpressure, chunking.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { parseRateCardCsv } from './rate-card-csv.ts';
-import { rateUsageLog } from './rate-usage-log.ts';
+import { rateUsageLog, rateUsageLogFile } from './rate-usage-log.ts';
 import type { RateCard } from '../../core/pricing/rate-card.ts';
 
 const card = ((): RateCard => {
@@ -299,5 +302,63 @@ describe('rateUsageLog', () => {
     assert.equal(result.exitCode, 2);
     assert.match(stderr.text, /^line 1: longer than/);
     assert.equal(json()[0]?.message, 'm1');
+  });
+});
+
+describe('rateUsageLogFile', () => {
+  it('writes the same output whether a second thread reads the file or not', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'parley-rate-file-'));
+    try {
+      const lines: string[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const at = new Date(Date.UTC(2025, 6, 3) + i * 60_000).toISOString();
+        const contact =
+          i % 7 === 0 ? '+919876543210' : i % 11 === 0 ? '+4915123456789' : '+447700900123';
+        if (i % 5 === 0)
+          lines.push(
+            ev({ type: 'inbound', at, contact, ...(i % 15 === 0 ? { entry_point: 'ctwa' } : {}) }),
+          );
+        else if (i % 97 === 0) lines.push('{"type":"delivered","at":"nope"}');
+        else if (i % 89 === 0) lines.push('   ');
+        else if (i % 83 === 0)
+          lines.push(
+            ev({ type: 'delivered', at, message: `m"${i}é`, template_category: 'marketing' }),
+          );
+        else
+          lines.push(
+            ev({
+              type: 'delivered',
+              at,
+              contact,
+              message: `m${i}`,
+              ...(i % 3 === 0 ? { template_category: 'utility' } : {}),
+            }),
+          );
+      }
+      lines.splice(1500, 0, '{"type":"inbound","x":"' + 'a'.repeat(1_100_000) + '"}');
+      const file = join(dir, 'usage.jsonl');
+      await writeFile(file, lines.join('\r\n'));
+      const outputs: Array<{ out: string; err: string; result: unknown }> = [];
+      for (const readerThread of [false, true]) {
+        const stdout = new Sink();
+        const stderr = new Sink();
+        const result = await rateUsageLogFile(
+          file,
+          { stdout, stderr },
+          { rates: card, readerThread },
+        );
+        outputs.push({ out: stdout.text, err: stderr.text, result });
+      }
+      const [inline, threaded] = outputs;
+      assert.ok(inline && threaded);
+      assert.equal(threaded.out, inline.out);
+      assert.equal(threaded.err, inline.err);
+      assert.deepEqual(threaded.result, inline.result);
+      assert.match(inline.err, /^line 1501: longer than 1048576 bytes$/m);
+      assert.match(inline.err, /^line 98: /m);
+      assert.ok(inline.out.includes('"message":"m\\"83é"'));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

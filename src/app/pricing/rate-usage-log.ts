@@ -1,11 +1,15 @@
 // Rates a usage event log as a stream: lines in, rated lines and totals out, bad lines reported.
 import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { LedgerTotals } from '../../core/pricing/ledger-totals.ts';
 import {
   RatingEngine,
   type MutableRatedMessage,
   type RateLookup,
+  type UsageEvent,
 } from '../../core/pricing/rating-engine.ts';
 import { createCountryResolver } from './recipient-country.ts';
 import {
@@ -15,7 +19,10 @@ import {
   totalJsonLine,
   type RateOutputFormat,
 } from './rate-output.ts';
-import { UsageLineReader } from './usage-log-bytes.ts';
+import { LineSplitter, type LineSink } from './line-splitter.ts';
+import { UsageLineReader, type ScannedLine } from './usage-log-bytes.ts';
+import { RecordReader, type RecordSink } from './usage-records.ts';
+import type { ReaderMessage, ReaderWorkerData } from './usage-log-worker.ts';
 
 export interface RateUsageLogOptions {
   readonly rates: RateLookup;
@@ -42,8 +49,6 @@ export interface RateUsageLogResult {
   readonly exitCode: 0 | 2;
 }
 
-/** Longer lines are reported and skipped instead of being held in memory. */
-const MAX_LINE_BYTES = 1 << 20;
 /** Output is handed to the stream in blocks of about this size, waiting for the reader between blocks. */
 const BLOCK_BYTES = 1 << 20;
 
@@ -67,7 +72,7 @@ function isBlank(buf: Buffer, s: number, e: number): boolean {
  * The synchronous part of a run: lines in (as byte ranges), ratings and output out. Kept in a
  * class of its own, away from the async I/O around it, so the hot loop compiles to plain code.
  */
-class LogRater {
+class LogRater implements LineSink, RecordSink {
   readonly #engine: RatingEngine;
   readonly #totals = new LedgerTotals();
   readonly #reader = new UsageLineReader();
@@ -115,15 +120,6 @@ class LogRater {
     this.errors += `line ${line}: ${reason}\n`;
   }
 
-  /** Every complete line of `buf` from `start`; returns where the unfinished last line starts. */
-  chunk(buf: Buffer, start: number): number {
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
-      this.line(buf, start, nl);
-      start = nl + 1;
-    }
-    return start;
-  }
-
   /** One line: bytes [s, e) of `buf`, without its newline. */
   line(buf: Buffer, s: number, e: number): void {
     const lineNo = ++this.lines;
@@ -134,8 +130,15 @@ class LogRater {
       if (!isBlank(buf, s, e)) this.bad(lineNo, problem);
       return;
     }
-    const line = reader.line;
-    const event = line.event;
+    this.event(lineNo, reader.line.event, buf, reader.line);
+  }
+
+  tooLong(max: number): void {
+    this.bad(++this.lines, `longer than ${max} bytes`);
+  }
+
+  /** A line read (here or by the reader thread): rate it and write its output line. */
+  event(lineNo: number, event: UsageEvent, buf: Buffer, line: ScannedLine): void {
     this.events++;
     if (event.type === 'delivered') this.delivered++;
     const r = this.#r;
@@ -151,6 +154,18 @@ class LogRater {
     this.#totals.add(r);
     if (this.#table !== null) this.out.text(this.#table.row(r, line.atText()));
     else this.out.message(r, buf, line);
+  }
+
+  /** Writes what is ready, waiting for the readers of the streams. */
+  async drain(streams: RateStreams): Promise<void> {
+    const out = this.out;
+    // Blocks go back to the writer once the stream is done with them: no new memory per block.
+    for (const block of out.take()) await write(streams.stdout, block, () => out.recycle(block));
+    if (this.errors !== '') {
+      const text = this.errors;
+      this.errors = '';
+      await write(streams.stderr, text);
+    }
   }
 
   /** Month totals and grand totals, after the last line. */
@@ -183,59 +198,94 @@ export async function rateUsageLog(
   const blockBytes = options.blockBytes ?? BLOCK_BYTES;
   const rater = new LogRater(options, blockBytes);
   const out = rater.out;
+  const drain = () => rater.drain(streams);
 
-  const drain = async () => {
-    // Blocks go back to the writer once the stream is done with them: no new memory per block.
-    for (const block of out.take()) await write(streams.stdout, block, () => out.recycle(block));
-    if (rater.errors !== '') {
-      const text = rater.errors;
-      rater.errors = '';
-      await write(streams.stderr, text);
-    }
-  };
-
-  // The unfinished last line of the previous chunk, if any.
-  let carry: Buffer | null = null;
-  // While a line longer than MAX_LINE_BYTES is being skipped: true.
-  let skipping = false;
+  const splitter = new LineSplitter(rater);
   for await (const chunk of input) {
-    const buf = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    let start = 0;
-    if (carry !== null || skipping) {
-      const nl = buf.indexOf(10);
-      if (nl === -1) {
-        if (!skipping && carry !== null && carry.length + buf.length > MAX_LINE_BYTES) {
-          skipping = true;
-          carry = null;
-          rater.bad(rater.lines + 1, `longer than ${MAX_LINE_BYTES} bytes`);
-        } else if (!skipping) carry = Buffer.concat([carry ?? Buffer.alloc(0), buf]);
-        await drain();
-        continue;
-      }
-      if (skipping) {
-        skipping = false;
-        rater.lines++;
-      } else if (carry !== null) {
-        const joined = Buffer.concat([carry, buf.subarray(0, nl)]);
-        rater.line(joined, 0, joined.length);
-      }
-      carry = null;
-      start = nl + 1;
-    }
-    start = rater.chunk(buf, start);
-    if (start < buf.length) {
-      if (buf.length - start > MAX_LINE_BYTES) {
-        skipping = true;
-        rater.bad(rater.lines + 1, `longer than ${MAX_LINE_BYTES} bytes`);
-      } else carry = Buffer.from(buf.subarray(start)); // a copy: the chunk itself can go
-    }
+    splitter.push(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
     if (out.size >= blockBytes || rater.errors.length >= blockBytes) await drain();
   }
-  if (carry !== null) rater.line(carry, 0, carry.length);
-  else if (skipping) rater.lines++;
+  splitter.end();
 
   rater.finish();
   await drain();
+  const { lines, events, delivered, badLines } = rater;
+  return { lines, events, delivered, badLines, exitCode: badLines > 0 ? 2 : 0 };
+}
+
+/** Files at least this large are read by a thread of their own (starting one costs ~0.1 s). */
+export const READER_THREAD_MIN_BYTES = 32 << 20;
+
+export interface RateUsageLogFileOptions extends RateUsageLogOptions {
+  /** Read lines in a second thread: always, never, or (default) for files of 32 MiB and more. */
+  readonly readerThread?: boolean;
+}
+
+/**
+ * `rateUsageLog` for a file. Large files are read by a second thread: it splits and reads lines
+ * into compact records while this thread rates them, so both cores work; the output is the same
+ * either way.
+ */
+export async function rateUsageLogFile(
+  path: string,
+  streams: RateStreams,
+  options: RateUsageLogFileOptions,
+): Promise<RateUsageLogResult> {
+  const thread = options.readerThread ?? (await stat(path)).size >= READER_THREAD_MIN_BYTES;
+  if (!thread) {
+    const input = createReadStream(path, { highWaterMark: 1 << 20 });
+    try {
+      return await rateUsageLog(input, streams, options);
+    } finally {
+      input.destroy();
+    }
+  }
+  const rater = new LogRater(options, options.blockBytes ?? BLOCK_BYTES);
+  const records = new RecordReader();
+  const data: ReaderWorkerData = { path };
+  const worker = new Worker(new URL('./usage-log-worker-entry.mjs', import.meta.url), {
+    workerData: data,
+  });
+  // Messages from the reader, and who waits for the next one.
+  const queue: ReaderMessage[] = [];
+  let waiting: ((message: ReaderMessage) => void) | null = null;
+  const deliver = (message: ReaderMessage) => {
+    if (waiting === null) queue.push(message);
+    else {
+      const wake = waiting;
+      waiting = null;
+      wake(message);
+    }
+  };
+  worker.on('message', (message: ReaderMessage) => deliver(message));
+  worker.on('error', (error: Error) => deliver({ kind: 'error', message: error.message }));
+  worker.on('exit', (code) => {
+    if (code !== 0) deliver({ kind: 'error', message: `the reader thread stopped (${code})` });
+  });
+  const next = () =>
+    new Promise<ReaderMessage>((resolve) => {
+      const message = queue.shift();
+      if (message === undefined) waiting = resolve;
+      else resolve(message);
+    });
+  try {
+    for (;;) {
+      const message = await next();
+      if (message.kind === 'error') throw new Error(`cannot read ${path}: ${message.message}`);
+      if (message.kind === 'end') {
+        rater.lines = message.lines;
+        break;
+      }
+      const batch = message.batch;
+      records.read(Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength), rater);
+      worker.postMessage('rated');
+      await rater.drain(streams);
+    }
+  } finally {
+    await worker.terminate();
+  }
+  rater.finish();
+  await rater.drain(streams);
   const { lines, events, delivered, badLines } = rater;
   return { lines, events, delivered, badLines, exitCode: badLines > 0 ? 2 : 0 };
 }

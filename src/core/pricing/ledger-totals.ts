@@ -1,5 +1,7 @@
 // Month totals of rated messages: per (WABA, local month, category, currency), and per currency.
-import type { RatedCategory } from './categories.ts';
+import { RATE_CATEGORIES, REFERRAL_CONVERSION, type RatedCategory } from './categories.ts';
+
+const RATED_CATEGORY_NAMES: readonly RatedCategory[] = [...RATE_CATEGORIES, REFERRAL_CONVERSION];
 import type { RatedMessage } from './rating-engine.ts';
 
 export interface MonthTotal {
@@ -38,23 +40,38 @@ const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  */
 export class LedgerTotals {
   readonly #groups: Accumulator[] = [];
-  /** waba → month → category → currency → group: nested so no key string is built per message. */
-  readonly #index = new Map<string, Map<string, Map<string, Map<string, Accumulator>>>>();
+  /**
+   * waba → month → groups by category position (RATED_CATEGORY_NAMES), each a short list by
+   * currency: two hash lookups per message, none for the last (waba, month) seen again.
+   */
+  readonly #index = new Map<string, Map<string, Accumulator[][]>>();
+  #lastWaba = '';
+  #lastMonth = '';
+  #lastGroups: Accumulator[][] | null = null;
 
   add(rated: RatedMessage): void {
-    let months = this.#index.get(rated.waba);
-    if (months === undefined)
-      this.#index.set(
-        rated.waba,
-        (months = new Map<string, Map<string, Map<string, Accumulator>>>()),
-      );
-    let categories = months.get(rated.month);
-    if (categories === undefined)
-      months.set(rated.month, (categories = new Map<string, Map<string, Accumulator>>()));
-    let currencies = categories.get(rated.category);
-    if (currencies === undefined)
-      categories.set(rated.category, (currencies = new Map<string, Accumulator>()));
-    let acc = currencies.get(rated.currency);
+    let groups = this.#lastGroups;
+    if (groups === null || rated.waba !== this.#lastWaba || rated.month !== this.#lastMonth) {
+      let months = this.#index.get(rated.waba);
+      if (months === undefined) {
+        months = new Map<string, Accumulator[][]>();
+        this.#index.set(rated.waba, months);
+      }
+      let found = months.get(rated.month);
+      if (found === undefined) {
+        found = [];
+        months.set(rated.month, found);
+      }
+      groups = found;
+      this.#lastWaba = rated.waba;
+      this.#lastMonth = rated.month;
+      this.#lastGroups = found;
+    }
+    const c = RATED_CATEGORY_NAMES.indexOf(rated.category);
+    let byCurrency = groups[c];
+    if (byCurrency === undefined) groups[c] = byCurrency = [];
+    let acc: Accumulator | undefined;
+    for (const a of byCurrency) if (a.currency === rated.currency) acc = a;
     if (acc === undefined) {
       acc = {
         waba: rated.waba,
@@ -65,7 +82,7 @@ export class LedgerTotals {
         messages: 0,
         billable: 0,
       };
-      currencies.set(rated.currency, acc);
+      byCurrency.push(acc);
       this.#groups.push(acc);
     }
     acc.amountMicros += rated.amountMicros;

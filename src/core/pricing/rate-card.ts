@@ -1,5 +1,5 @@
 // A rate card as an immutable lookup: market × category × effective date, with optional volume tiers.
-import { isRateCategory, type RateCategory } from './categories.ts';
+import { RATE_CATEGORIES, isRateCategory, type RateCategory } from './categories.ts';
 import { isMarket, type Market } from './markets.ts';
 import { parseDecimalMicros } from './money.ts';
 
@@ -56,7 +56,8 @@ function isCalendarDate(text: string): boolean {
 
 export class RateCard {
   readonly entries: readonly RateEntry[];
-  readonly #index: ReadonlyMap<string, ReadonlyMap<string, readonly Version[]>>;
+  /** market → versions by category position in RATE_CATEGORIES: one hash lookup per rating. */
+  readonly #index: ReadonlyMap<string, readonly (readonly Version[] | undefined)[]>;
   readonly #currencyOfMarket: ReadonlyMap<string, string>;
   readonly #defaultCurrency: string;
 
@@ -75,9 +76,9 @@ export class RateCard {
       tiers.push(e);
       if (!currencyOfMarket.has(e.market)) currencyOfMarket.set(e.market, e.currency);
     }
-    const index = new Map<string, Map<string, Version[]>>();
+    const index = new Map<string, (Version[] | undefined)[]>();
     for (const [market, byCategory] of groups) {
-      const m = new Map<string, Version[]>();
+      const m: (Version[] | undefined)[] = RATE_CATEGORIES.map(() => undefined);
       for (const [category, byDate] of byCategory) {
         const versions = [...byDate.entries()]
           .map(([effectiveFrom, tiers]) => ({
@@ -85,7 +86,7 @@ export class RateCard {
             tiers: Object.freeze([...tiers].sort((a, b) => a.volumeFrom - b.volumeFrom)),
           }))
           .sort((a, b) => (a.effectiveFrom < b.effectiveFrom ? -1 : 1));
-        m.set(category, versions);
+        m[RATE_CATEGORIES.indexOf(category as RateCategory)] = versions;
       }
       index.set(market, m);
     }
@@ -179,7 +180,7 @@ export class RateCard {
     localDate: string,
     chargedBefore = 0,
   ): RateEntry | null {
-    const versions = this.#index.get(market)?.get(category);
+    const versions = this.#index.get(market)?.[RATE_CATEGORIES.indexOf(category as RateCategory)];
     if (versions === undefined) return null;
     for (let i = versions.length - 1; i >= 0; i--) {
       const version = versions[i];

@@ -1,6 +1,7 @@
 // The rating engine: usage events in time order in, one rated line per delivered message out (§3, §9).
 import { DAY, HOUR } from '../time.ts';
 import {
+  RATE_CATEGORIES,
   REFERRAL_CONVERSION,
   type EntryPoint,
   type PricingModel,
@@ -134,6 +135,8 @@ interface PairState {
   marketDay: LocalDay | null;
   country: string | null;
   market: Market | null;
+  /** The currency free messages to that market report (the card's, for the market). */
+  currency: string;
 }
 
 /** Per WABA: its zone, its pairs, and per local month the free tier used and what was charged (CBP-3, CAT-5, PRC-4). */
@@ -149,8 +152,8 @@ interface WabaState {
   lastEra: Era;
   month: string;
   freeTierUsed: number;
-  /** market → category → messages charged this month (PRC-4). */
-  readonly charged: Map<string, Map<string, number>>;
+  /** market → messages charged this month by category position in RATE_CATEGORIES (PRC-4). */
+  readonly charged: Map<string, number[]>;
 }
 
 const NEVER = -Infinity;
@@ -200,6 +203,8 @@ export class RatingEngine {
   #billable = false;
   #amountMicros = 0;
   #currency = '';
+  /** The currency of the current message's market (for free messages). */
+  #freeCurrency = '';
   // The last delivered message rated, for #result.
   #into: MutableRatedMessage | null = null;
   #event: DeliveredUsage | null = null;
@@ -260,6 +265,7 @@ export class RatingEngine {
         marketDay: null,
         country: null,
         market: null,
+        currency: '',
       };
       contacts.set(event.contact, pair);
       this.#pairCount++;
@@ -311,10 +317,12 @@ export class RatingEngine {
     if (pair.marketDay !== day) {
       pair.country = this.#countryOf(event.contact);
       pair.market = pair.country === null ? null : marketOf(pair.country, day.date);
+      pair.currency = pair.market === null ? '' : this.#rates.currencyFor(pair.market);
       pair.marketDay = day;
     }
     const country = pair.country;
     const market = pair.market;
+    this.#freeCurrency = pair.currency;
 
     const failed =
       era.unit === 'message'
@@ -525,7 +533,7 @@ export class RatingEngine {
     this.#conversation = conversation;
     this.#billable = false;
     this.#amountMicros = 0;
-    this.#currency = market === null ? '' : this.#rates.currencyFor(market);
+    this.#currency = market === null ? '' : this.#freeCurrency;
     return null;
   }
 
@@ -538,12 +546,16 @@ export class RatingEngine {
     category: RateCategory,
     conversation: string | null,
   ): RatingProblem | null {
-    let counts: Map<string, number> | undefined;
+    let counts: number[] | undefined;
+    const slot = RATE_CATEGORIES.indexOf(category);
     let chargedBefore = 0;
     if (era.volumeTiers) {
       counts = waba.charged.get(market);
-      if (counts === undefined) waba.charged.set(market, (counts = new Map<string, number>()));
-      chargedBefore = counts.get(category) ?? 0;
+      if (counts === undefined) {
+        counts = RATE_CATEGORIES.map(() => 0);
+        waba.charged.set(market, counts);
+      }
+      chargedBefore = counts[slot] ?? 0;
     }
     const rate = this.#rates.rateFor(market, category, day.date, chargedBefore);
     if (rate === null)
@@ -551,7 +563,7 @@ export class RatingEngine {
         'no_rate',
         `no rate for market ${market}, category ${category} on ${day.date}${chargedBefore > 0 ? ` after ${chargedBefore} charged this month` : ''}: the message is unpriced`,
       );
-    if (counts !== undefined) counts.set(category, chargedBefore + 1);
+    if (counts !== undefined) counts[slot] = chargedBefore + 1;
     this.#category = category;
     this.#pricingType = 'regular';
     this.#conversation = conversation;
