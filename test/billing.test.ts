@@ -241,6 +241,13 @@ describe('cost ledger through the API (pmp2025, sandbox)', () => {
     assert.match(ledger.body, /"type":"grand_total","currency":"USD","amount":"0.1013"/);
   });
 
+  it("an ordinary week: the provider's own pricing agrees with Parley's on every delivery", async () => {
+    const r = await t.api('GET', '/v1/billing/reconciliation?month=2026-03');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.compared, 11);
+    assert.deepEqual(r.json.items, []);
+  });
+
   it('STA-2: a re-delivered delivery status never charges twice', async () => {
     const before = await t.api('GET', '/v1/billing/usage?month=2026-03');
     t.world.chaos({ duplicateWebhooks: 1 });
