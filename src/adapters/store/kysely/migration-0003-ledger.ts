@@ -3,7 +3,8 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import type { SqlDialectName } from './migrations.ts';
 
-export function ledger(_dialect: SqlDialectName): Migration {
+/** Every column type here means the same on both dialects, so the dialect is not consulted. */
+export const ledger: (dialect: SqlDialectName) => Migration = () => {
   return {
     async up(db: Kysely<unknown>) {
       // One row per usage event (PRODUCT.md usage log): window-opening inbound messages and
@@ -141,4 +142,4 @@ export function ledger(_dialect: SqlDialectName): Migration {
         await db.schema.dropTable(table).ifExists().execute();
     },
   };
-}
+};
