@@ -3,6 +3,15 @@
 /** Longer lines are reported and skipped instead of being held in memory. */
 export const MAX_LINE_BYTES = 1 << 20;
 
+/** True for a line of spaces, tabs and carriage returns only (ignored, not bad). */
+export function isBlank(buf: Buffer, s: number, e: number): boolean {
+  for (let i = s; i < e; i++) {
+    const c = buf[i];
+    if (c !== 32 && c !== 9 && c !== 13) return false;
+  }
+  return true;
+}
+
 /** Told about every line in order: its bytes (without the newline), or that it was too long. */
 export interface LineSink {
   line(buf: Buffer, start: number, end: number): void;

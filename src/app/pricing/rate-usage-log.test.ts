@@ -339,21 +339,24 @@ describe('rateUsageLogFile', () => {
       const file = join(dir, 'usage.jsonl');
       await writeFile(file, lines.join('\r\n'));
       const outputs: Array<{ out: string; err: string; result: unknown }> = [];
-      for (const readerThread of [false, true]) {
-        const stdout = new Sink();
-        const stderr = new Sink();
-        const result = await rateUsageLogFile(
-          file,
-          { stdout, stderr },
-          { rates: card, readerThread },
-        );
-        outputs.push({ out: stdout.text, err: stderr.text, result });
-      }
-      const [inline, threaded] = outputs;
-      assert.ok(inline && threaded);
+      for (const format of ['json', 'table'] as const)
+        for (const readerThread of [false, true]) {
+          const stdout = new Sink();
+          const stderr = new Sink();
+          const result = await rateUsageLogFile(
+            file,
+            { stdout, stderr },
+            { rates: card, readerThread, format },
+          );
+          outputs.push({ out: stdout.text, err: stderr.text, result });
+        }
+      const [inline, threaded, inlineTable, threadedTable] = outputs;
+      assert.ok(inline && threaded && inlineTable && threadedTable);
       assert.equal(threaded.out, inline.out);
       assert.equal(threaded.err, inline.err);
       assert.deepEqual(threaded.result, inline.result);
+      assert.equal(threadedTable.out, inlineTable.out);
+      assert.match(inlineTable.out, /^2025-07-03T00:01:00\.000Z\s+W1\s+m1\s/m);
       assert.match(inline.err, /^line 1501: longer than 1048576 bytes$/m);
       assert.match(inline.err, /^line 98: /m);
       assert.ok(inline.out.includes('"message":"m\\"83é"'));

@@ -19,7 +19,7 @@ import {
   totalJsonLine,
   type RateOutputFormat,
 } from './rate-output.ts';
-import { LineSplitter, type LineSink } from './line-splitter.ts';
+import { LineSplitter, isBlank, type LineSink } from './line-splitter.ts';
 import { UsageLineReader, type ScannedLine } from './usage-log-bytes.ts';
 import { RecordReader, type RecordSink } from './usage-records.ts';
 import type { ReaderMessage, ReaderWorkerData } from './usage-log-worker.ts';
@@ -58,14 +58,6 @@ async function write(
   written?: (error?: Error | null) => void,
 ): Promise<void> {
   if (!stream.write(chunk, written)) await once(stream, 'drain');
-}
-
-function isBlank(buf: Buffer, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) {
-    const c = buf[i];
-    if (c !== 32 && c !== 9 && c !== 13) return false;
-  }
-  return true;
 }
 
 /**

@@ -9,7 +9,8 @@ import {
 import type { DeliveredUsage, InboundUsage, UsageEvent } from '../../core/pricing/rating-engine.ts';
 import { parseUsageLine, parseInstantBytes, type LoggedUsageEvent } from './usage-log.ts';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** An object type with its `readonly` removed, for objects refilled in place. */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const QUOTE = 34;
 const BACKSLASH = 92;

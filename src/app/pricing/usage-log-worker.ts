@@ -2,7 +2,7 @@
 // and hands them to the rating thread in transferred batches, at most a few ahead of it.
 import { open } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { LineSplitter, type LineSink } from './line-splitter.ts';
+import { LineSplitter, isBlank, type LineSink } from './line-splitter.ts';
 import { RecordWriter } from './usage-records.ts';
 import { UsageLineReader } from './usage-log-bytes.ts';
 
@@ -20,14 +20,6 @@ export type ReaderMessage =
 /** Batches sent but not yet rated: the reader waits beyond this, so memory stays bounded. */
 const MAX_IN_FLIGHT = 4;
 const READ_BYTES = 1 << 20;
-
-function isBlank(buf: Buffer, s: number, e: number): boolean {
-  for (let i = s; i < e; i++) {
-    const c = buf[i];
-    if (c !== 32 && c !== 9 && c !== 13) return false;
-  }
-  return true;
-}
 
 async function main(): Promise<void> {
   const port = parentPort;

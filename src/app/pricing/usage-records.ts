@@ -2,9 +2,7 @@
 // rating thread in transferred buffers (no structured clone, no string per field).
 import { ENTRY_POINTS, TEMPLATE_CATEGORIES } from '../../core/pricing/categories.ts';
 import type { DeliveredUsage, InboundUsage } from '../../core/pricing/rating-engine.ts';
-import type { ScannedLine } from './usage-log-bytes.ts';
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+import type { Mutable, ScannedLine } from './usage-log-bytes.ts';
 
 /** Record kinds. */
 const INBOUND = 1;
@@ -181,6 +179,8 @@ export class RecordReader {
     templateCategory: undefined,
     tz: undefined,
   };
+  /** The batch being read (the line's ranges point into it). */
+  #batch: Buffer = Buffer.alloc(0);
   readonly #line: ScannedLine = {
     event: this.#inbound,
     atStart: -1,
@@ -188,7 +188,7 @@ export class RecordReader {
     messageStart: -1,
     messageEnd: -1,
     messageAscii: false,
-    atText: () => '',
+    atText: () => this.#batch.toString('latin1', this.#line.atStart, this.#line.atEnd),
   };
 
   #id(i: number): string {
@@ -198,6 +198,7 @@ export class RecordReader {
   }
 
   read(batch: Buffer, sink: RecordSink): void {
+    this.#batch = batch;
     let pos = 0;
     const end = batch.length;
     const line = this.#line;
