@@ -3,7 +3,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'ui/dist/**', '.parley/**', 'artifacts/**', '.scratch/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'ui/dist/**',
+      '.parley/**',
+      'artifacts/**',
+      '.scratch/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
