@@ -193,6 +193,16 @@ describe('notifications (POST /v1/notifications)', () => {
       template: orderUpdate(),
     });
     assert.equal(badNumber.status, 400);
+    const params = await notify({
+      template: {
+        ...orderUpdate(),
+        components: [{ type: 'body', parameters: [{ type: 'text', text: 'Ada' }] }],
+      },
+      channelId: second,
+    });
+    assert.equal(params.status, 422);
+    assert.equal(params.json.code, 'template_params');
+    assert.match(params.json.detail, /^body: template "order_update" \(en\) takes 3 parameter/);
     const junk = await notify({ template: { ...orderUpdate(), extra: true }, channelId: second });
     assert.equal(junk.status, 400);
     assert.equal(junk.json.code, 'validation_failed');

@@ -60,8 +60,34 @@ describe('the template registry through the API', () => {
     const names = list.json.items.map((x: { name: string; language: string }) =>
       [x.name, x.language].join('/'),
     );
-    assert.ok(names.includes('order_update/en'));
     assert.ok(names.includes('welcome_offer/en'));
+    // Per-language variants: one name, one template per language.
+    assert.ok(
+      ['order_update/en', 'order_update/de', 'order_update/pt_BR'].every((n) => names.includes(n)),
+    );
+    const german = await send({
+      type: 'template',
+      template: {
+        name: 'order_update',
+        language: { code: 'de' },
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'Jonas' },
+              { type: 'text', text: '48213' },
+              { type: 'text', text: 'unterwegs' },
+            ],
+          },
+        ],
+      },
+    });
+    assert.equal(german.status, 202, JSON.stringify(german.json));
+    assert.equal(
+      german.json.text,
+      'Hallo Jonas, Ihre Bestellung #48213 ist jetzt unterwegs. Antworten Sie hier, wenn Sie Fragen haben.',
+    );
+    await t.settle(15_000);
     const offer = await templateNamed('welcome_offer', 'en');
     assert.equal(offer.status, 'APPROVED');
     assert.equal(offer.category, 'MARKETING');
