@@ -19,7 +19,7 @@ import {
   totalJsonLine,
   type RateOutputFormat,
 } from './rate-output.ts';
-import { LineSplitter, isBlank, type LineSink } from './line-splitter.ts';
+import { LineSplitter, type LineSink } from './line-splitter.ts';
 import { UsageLineReader, type ScannedLine } from './usage-log-bytes.ts';
 import { RecordReader, type RecordSink } from './usage-records.ts';
 import type { ReaderMessage, ReaderWorkerData } from './usage-log-worker.ts';
@@ -115,14 +115,10 @@ class LogRater implements LineSink, RecordSink {
   /** One line: bytes [s, e) of `buf`, without its newline. */
   line(buf: Buffer, s: number, e: number): void {
     const lineNo = ++this.lines;
-    if (e > s && buf[e - 1] === 13) e--;
     const reader = this.#reader;
-    const problem = reader.read(buf, s, e);
-    if (problem !== null) {
-      if (!isBlank(buf, s, e)) this.bad(lineNo, problem);
-      return;
-    }
-    this.event(lineNo, reader.line.event, buf, reader.line);
+    const problem = reader.readLogLine(buf, s, e);
+    if (problem === null) this.event(lineNo, reader.line.event, buf, reader.line);
+    else if (problem !== '') this.bad(lineNo, problem);
   }
 
   tooLong(max: number): void {

@@ -7,6 +7,7 @@ import {
   type TemplateCategory,
 } from '../../core/pricing/categories.ts';
 import type { DeliveredUsage, InboundUsage, UsageEvent } from '../../core/pricing/rating-engine.ts';
+import { isBlank } from './line-splitter.ts';
 import { parseUsageLine, parseInstantBytes, type LoggedUsageEvent } from './usage-log.ts';
 
 /** An object type with its `readonly` removed, for objects refilled in place. */
@@ -199,6 +200,16 @@ export class UsageLineReader {
         return reader.#buf.toString('latin1', this.atStart, this.atEnd);
       },
     };
+  }
+
+  /**
+   * A line of a log as split from the file (a trailing carriage return is dropped): null when
+   * `this.line` holds its event, '' for a blank line (ignored), else why the line is bad.
+   */
+  readLogLine(buf: Buffer, s: number, e: number): string | null {
+    if (e > s && buf[e - 1] === 13) e--;
+    const problem = this.read(buf, s, e);
+    return problem === null || !isBlank(buf, s, e) ? problem : '';
   }
 
   /** Reads bytes [s, e) of `buf` into `this.line`; returns null, or why the line is bad. */

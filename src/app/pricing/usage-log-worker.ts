@@ -2,7 +2,7 @@
 // and hands them to the rating thread in transferred batches, at most a few ahead of it.
 import { open } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
-import { LineSplitter, isBlank, type LineSink } from './line-splitter.ts';
+import { LineSplitter, type LineSink } from './line-splitter.ts';
 import { RecordWriter } from './usage-records.ts';
 import { UsageLineReader } from './usage-log-bytes.ts';
 
@@ -38,10 +38,9 @@ async function main(): Promise<void> {
   const sink: LineSink = {
     line(buf, s, e) {
       lines++;
-      if (e > s && buf[e - 1] === 13) e--;
-      const problem = reader.read(buf, s, e);
+      const problem = reader.readLogLine(buf, s, e);
       if (problem === null) writer.event(lines, reader.line, buf);
-      else if (!isBlank(buf, s, e)) writer.bad(lines, problem);
+      else if (problem !== '') writer.bad(lines, problem);
     },
     tooLong(max) {
       lines++;
