@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import { LedgerTotals } from '../../core/pricing/ledger-totals.ts';
 import {
   RatingEngine,
+  newRatedMessage,
   type MutableRatedMessage,
   type RateLookup,
   type UsageEvent,
@@ -71,26 +72,8 @@ class LogRater implements LineSink, RecordSink {
   readonly out: JsonLinesWriter;
   readonly #table: MessageTable | null;
   /** The rating of the current line, refilled for every delivered message. */
-  readonly #r: MutableRatedMessage = {
-    kind: 'rated',
-    message: '',
-    waba: '',
-    channel: '',
-    contact: '',
-    at: 0,
-    date: '',
-    month: '',
-    pricingModel: 'PMP',
-    era: 'pmp2025',
-    category: 'service',
-    pricingType: 'regular',
-    conversation: null,
-    market: 'Other',
-    country: '',
-    billable: false,
-    amountMicros: 0,
-    currency: '',
-  };
+  readonly #r: MutableRatedMessage = newRatedMessage();
+
   errors = '';
   lines = 0;
   events = 0;

@@ -13,6 +13,32 @@ import { parseUsageLine, parseInstantBytes, type LoggedUsageEvent } from './usag
 /** An object type with its `readonly` removed, for objects refilled in place. */
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** Event objects refilled for every line (one shape each, so the engine's reads stay fast). */
+export function newInboundEvent(): Mutable<InboundUsage> {
+  return {
+    type: 'inbound',
+    at: 0,
+    waba: '',
+    channel: '',
+    contact: '',
+    entryPoint: undefined,
+    tz: undefined,
+  };
+}
+
+export function newDeliveredEvent(): Mutable<DeliveredUsage> {
+  return {
+    type: 'delivered',
+    at: 0,
+    waba: '',
+    channel: '',
+    contact: '',
+    message: '',
+    templateCategory: undefined,
+    tz: undefined,
+  };
+}
+
 const QUOTE = 34;
 const BACKSLASH = 92;
 const COLON = 58;
@@ -163,25 +189,8 @@ export class UsageLineReader {
   #buf: Buffer = Buffer.alloc(0);
   #slow: LoggedUsageEvent | null = null;
   // One event object of each kind, refilled for every line (the engine keeps none of them).
-  readonly #inbound: Mutable<InboundUsage> = {
-    type: 'inbound',
-    at: 0,
-    waba: '',
-    channel: '',
-    contact: '',
-    entryPoint: undefined,
-    tz: undefined,
-  };
-  readonly #delivered: Mutable<DeliveredUsage> = {
-    type: 'delivered',
-    at: 0,
-    waba: '',
-    channel: '',
-    contact: '',
-    message: '',
-    templateCategory: undefined,
-    tz: undefined,
-  };
+  readonly #inbound = newInboundEvent();
+  readonly #delivered = newDeliveredEvent();
   /** The last line read; its event is valid until the next `read()`. */
   readonly line: ScannedLine;
 

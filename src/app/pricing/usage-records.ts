@@ -2,7 +2,7 @@
 // rating thread in transferred buffers (no structured clone, no string per field).
 import { ENTRY_POINTS, TEMPLATE_CATEGORIES } from '../../core/pricing/categories.ts';
 import type { DeliveredUsage, InboundUsage } from '../../core/pricing/rating-engine.ts';
-import type { Mutable, ScannedLine } from './usage-log-bytes.ts';
+import { newDeliveredEvent, newInboundEvent, type ScannedLine } from './usage-log-bytes.ts';
 
 /** Record kinds. */
 const INBOUND = 1;
@@ -160,25 +160,8 @@ export interface RecordSink {
 /** Reads batches written by RecordWriter, keeping the id table in step with the writer's. */
 export class RecordReader {
   #ids: string[] = [];
-  readonly #inbound: Mutable<InboundUsage> = {
-    type: 'inbound',
-    at: 0,
-    waba: '',
-    channel: '',
-    contact: '',
-    entryPoint: undefined,
-    tz: undefined,
-  };
-  readonly #delivered: Mutable<DeliveredUsage> = {
-    type: 'delivered',
-    at: 0,
-    waba: '',
-    channel: '',
-    contact: '',
-    message: '',
-    templateCategory: undefined,
-    tz: undefined,
-  };
+  readonly #inbound = newInboundEvent();
+  readonly #delivered = newDeliveredEvent();
   /** The batch being read (the line's ranges point into it). */
   #batch: Buffer = Buffer.alloc(0);
   readonly #line: ScannedLine = {

@@ -84,6 +84,30 @@ export interface RatedMessage {
 /** A RatedMessage a hot loop reuses (see `RatingEngine.rateInto`). */
 export type MutableRatedMessage = { -readonly [K in keyof RatedMessage]: RatedMessage[K] };
 
+/** A blank RatedMessage for `rateInto` to fill. */
+export function newRatedMessage(): MutableRatedMessage {
+  return {
+    kind: 'rated',
+    message: '',
+    waba: '',
+    channel: '',
+    contact: '',
+    at: 0,
+    date: '',
+    month: '',
+    pricingModel: 'PMP',
+    era: 'pmp2025',
+    category: 'service',
+    pricingType: 'regular',
+    conversation: null,
+    market: 'Other',
+    country: '',
+    billable: false,
+    amountMicros: 0,
+    currency: '',
+  };
+}
+
 export const RATING_PROBLEMS = [
   'out_of_order',
   'unknown_market',
@@ -351,26 +375,7 @@ export class RatingEngine {
     const country = this.#country;
     if (event === null || day === null || era === null || market === null || country === null)
       throw new Error('no rating to report');
-    const r: MutableRatedMessage = into ?? {
-      kind: 'rated',
-      message: '',
-      waba: '',
-      channel: '',
-      contact: '',
-      at: 0,
-      date: '',
-      month: '',
-      pricingModel: 'PMP',
-      era: 'pmp2025',
-      category: 'service',
-      pricingType: 'regular',
-      conversation: null,
-      market,
-      country,
-      billable: false,
-      amountMicros: 0,
-      currency: '',
-    };
+    const r = into ?? newRatedMessage();
     r.message = event.message;
     r.waba = event.waba;
     r.channel = event.channel;
