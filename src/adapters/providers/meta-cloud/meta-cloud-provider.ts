@@ -15,6 +15,7 @@ import { failureFromMetaError } from './meta-errors.ts';
 import { buildMarkReadBody, buildMetaMessageBody } from './meta-request-build.ts';
 import { verifyMetaSignature } from './meta-signature.ts';
 import { parseMetaWebhook } from './meta-webhook-parse.ts';
+import { fetchOutcome, headerOf, parseJson, type HttpOutcome } from '../provider-http.ts';
 
 export const CLOUD_API_KINDS = ['meta', '360dialog', 'cloud'] as const;
 export type CloudApiKind = (typeof CLOUD_API_KINDS)[number];
@@ -178,50 +179,11 @@ const isObject = (v: unknown): v is Json =>
 const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 
-type HttpOutcome =
-  | {
-      readonly kind: 'response';
-      readonly status: number;
-      readonly headers: Headers;
-      readonly body: Buffer;
-    }
-  | { readonly kind: 'timeout' }
-  | { readonly kind: 'network'; readonly message: string; readonly connectFailed: boolean };
-
-/** Errors raised before a single byte left the machine: the message was certainly not sent. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
-
-function errorCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? (error as Error & { cause?: unknown }).cause : undefined;
-  return isObject(cause) ? str(cause.code) : undefined;
-}
-
 /** Compares secrets in constant time whatever their lengths (both sides hashed first). */
 function sameSecret(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b) && given.length === expected.length;
-}
-
-function headerOf(
-  headers: Readonly<Record<string, string | undefined>>,
-  name: string,
-): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers)) {
-    if (key.toLowerCase() === wanted) return value;
-  }
-  return undefined;
-}
-
-function parseJson(body: Buffer): unknown {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
 }
 
 function defaultCheckStyle(settings: CloudApiSettings): CloudApiCheckStyle {
@@ -278,33 +240,18 @@ export function createCloudApiProvider(
   const label = settings.kind === 'meta' ? 'Meta' : settings.kind;
 
   async function http(method: string, url: string, body?: unknown): Promise<HttpOutcome> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    try {
-      const headers: Record<string, string> = { [settings.authHeader]: authValue };
-      if (body !== undefined) headers['Content-Type'] = 'application/json';
-      const response = await doFetch(url, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: controller.signal,
-      });
-      const bytes = Buffer.from(await response.arrayBuffer());
-      return { kind: 'response', status: response.status, headers: response.headers, body: bytes };
-    } catch (error) {
-      if (controller.signal.aborted) return { kind: 'timeout' };
-      const code = errorCode(error);
-      // Some errors quote the URL, and debug_token carries the token in its query: never echo it.
-      const raw = code ?? (error instanceof Error ? error.message : String(error));
-      const message = settings.token ? raw.split(settings.token).join('[token]') : raw;
-      return {
-        kind: 'network',
-        message,
-        connectFailed: code !== undefined && CONNECT_ERRORS.has(code),
-      };
-    } finally {
-      clearTimeout(timer);
-    }
+    const headers: Record<string, string> = { [settings.authHeader]: authValue };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    return fetchOutcome(
+      doFetch,
+      url,
+      { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+      {
+        timeoutMs,
+        // debug_token carries the token in its query: never echo it.
+        redact: (text) => (settings.token ? text.split(settings.token).join('[token]') : text),
+      },
+    );
   }
 
   /** Any non-success outcome as a SendFailure (a timeout may have reached the provider). */

@@ -24,6 +24,7 @@ import { encodeForm } from './twilio-form.ts';
 import { buildTwilioMessageForm } from './twilio-request-build.ts';
 import { checkTwilioSignature } from './twilio-signature.ts';
 import { CALLBACK_REF_PARAM, parseTwilioWebhook } from './twilio-webhook-parse.ts';
+import { fetchOutcome, headerOf, parseJson, type HttpOutcome } from '../provider-http.ts';
 
 export const DEFAULT_TWILIO_API_URL = 'https://api.twilio.com';
 export const DEFAULT_TWILIO_CONTENT_URL = 'https://content.twilio.com';
@@ -92,46 +93,6 @@ export class TwilioRequestError extends Error {
   }
 }
 
-type HttpOutcome =
-  | {
-      readonly kind: 'response';
-      readonly status: number;
-      readonly headers: Headers;
-      readonly body: Buffer;
-    }
-  | { readonly kind: 'timeout' }
-  | { readonly kind: 'network'; readonly message: string; readonly connectFailed: boolean };
-
-/** Errors raised before a byte left the machine: the message was certainly not sent. */
-const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
-
-function errorCode(error: unknown): string | undefined {
-  const cause = error instanceof Error ? (error as Error & { cause?: unknown }).cause : undefined;
-  if (typeof cause !== 'object' || cause === null) return undefined;
-  const code = (cause as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function headerOf(
-  headers: Readonly<Record<string, string | undefined>>,
-  name: string,
-): string | undefined {
-  const wanted = name.toLowerCase();
-  for (const [key, value] of Object.entries(headers))
-    if (key.toLowerCase() === wanted) return value;
-  return undefined;
-}
-
-function parseJson(body: Buffer): unknown {
-  const text = body.toString('utf8');
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
-
 const trimSlash = (url: string): string => url.replace(/\/+$/, '');
 
 /**
@@ -176,45 +137,23 @@ export function createTwilioProvider(
     url: string,
     options: { form?: string; credentials?: boolean; manualRedirect?: boolean } = {},
   ): Promise<HttpOutcome> {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    try {
-      const headers: Record<string, string> = { Accept: 'application/json' };
-      if (options.credentials !== false) headers.Authorization = authorization;
-      if (options.form !== undefined) {
-        headers['Content-Type'] = 'application/x-www-form-urlencoded';
-        headers['Accept-Charset'] = 'utf-8';
-      }
-      const response = await doFetch(url, {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (options.credentials !== false) headers.Authorization = authorization;
+    if (options.form !== undefined) {
+      headers['Content-Type'] = 'application/x-www-form-urlencoded';
+      headers['Accept-Charset'] = 'utf-8';
+    }
+    return fetchOutcome(
+      doFetch,
+      url,
+      {
         method,
         headers,
         ...(options.form !== undefined ? { body: options.form } : {}),
         ...(options.manualRedirect ? { redirect: 'manual' as const } : {}),
-        signal: controller.signal,
-      });
-      const declared = Number(response.headers.get('content-length') ?? NaN);
-      if (Number.isFinite(declared) && declared > maxMediaBytes) {
-        await response.body?.cancel();
-        return {
-          kind: 'network',
-          message: `response of ${declared} bytes is larger than ${maxMediaBytes}`,
-          connectFailed: false,
-        };
-      }
-      const bytes = Buffer.from(await response.arrayBuffer());
-      return { kind: 'response', status: response.status, headers: response.headers, body: bytes };
-    } catch (error) {
-      if (controller.signal.aborted) return { kind: 'timeout' };
-      const code = errorCode(error);
-      const raw = code ?? (error instanceof Error ? error.message : String(error));
-      return {
-        kind: 'network',
-        message: redact(raw),
-        connectFailed: code !== undefined && CONNECT_ERRORS.has(code),
-      };
-    } finally {
-      clearTimeout(timer);
-    }
+      },
+      { timeoutMs, redact, maxBytes: maxMediaBytes },
+    );
   }
 
   function failureOf(outcome: HttpOutcome): SendFailure {
