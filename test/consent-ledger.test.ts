@@ -160,6 +160,34 @@ describe('consent import, erasure and tenancy', () => {
     await t.settle(15_000);
     await t.world.userWrites(t.channel.providerKey, { from: waId, text: 'STOP' });
     await t.settle(15_000);
+    // A photo they sent, already copied to Parley's blob store.
+    const { deps } = t.parley;
+    const inbound = (await t.api('GET', `/v1/conversations?contact=${contact.id}`)).json.items[0];
+    const first = (await t.api('GET', `/v1/conversations/${inbound.id}/messages`)).json.items[0];
+    const photo = await deps.store.providerRecords.media.create({
+      workspaceId: t.channel.workspaceId,
+      messageId: first.id,
+      channelId: t.channel.id,
+      providerMediaId: 'media-of-grace',
+      mimeType: 'image/jpeg',
+      filename: 'passport.jpg',
+      createdAt: t.clock.now(),
+    });
+    assert.equal(photo.inserted, true);
+    const blobKey = `media/${photo.record.id}.jpg`;
+    await deps.blobs.put(blobKey, Buffer.from(`photo of ${waId}`), 'image/jpeg');
+    await deps.store.providerRecords.media.update(
+      photo.record.id,
+      { state: 'stored', blobKey, size: 24, storedAt: t.clock.now() },
+      t.clock.now(),
+    );
+    const download = () =>
+      t.parley.http.inject({
+        method: 'GET',
+        url: `/v1/media/${photo.record.id}`,
+        headers: { authorization: `Bearer ${t.apiKey}` },
+      });
+    assert.equal((await download()).statusCode, 200);
 
     const erased = await t.api('POST', `/v1/contacts/${contact.id}/erase`);
     assert.equal(erased.status, 200, JSON.stringify(erased.json));
@@ -167,6 +195,26 @@ describe('consent import, erasure and tenancy', () => {
     assert.equal(erased.json.consentEvents, 3);
     assert.ok(erased.json.messages >= 4, JSON.stringify(erased.json));
     assert.ok(erased.json.webhooks >= 2, 'the raw webhooks that carried their messages');
+    assert.equal(erased.json.media, 1);
+    assert.ok(erased.json.usageEvents >= 2, `cost-ledger rows renamed: ${erased.json.usageEvents}`);
+    assert.equal(erased.json.mediaFilesLeft, 0);
+
+    assert.equal(await deps.blobs.get(blobKey), null, 'the file itself is gone');
+    const media = await download();
+    assert.equal(media.statusCode, 410, media.body);
+    assert.equal(media.headers['content-type'], 'application/problem+json; charset=utf-8');
+    const row = await deps.store.providerRecords.media.get(photo.record.id);
+    assert.equal(row?.state, 'erased');
+    assert.equal(row?.filename, null);
+    assert.equal(
+      await deps.store.providerRecords.media.update(
+        photo.record.id,
+        { state: 'stored', blobKey },
+        t.clock.now(),
+      ),
+      null,
+      'a download finishing late cannot bring the file back',
+    );
 
     const after = await t.api('GET', `/v1/contacts/${contact.id}`);
     assert.match(after.json.waId, /^erased:[0-9a-f]{64}$/);
@@ -181,7 +229,12 @@ describe('consent import, erasure and tenancy', () => {
     }
     const db = new Database(t.parley.config.sqliteFile, { readonly: true, fileMustExist: true });
     try {
-      for (const table of ['contacts', 'messages', 'webhooks', 'consent_events']) {
+      const tables = db
+        .prepare("select name from sqlite_master where type = 'table' and name not like 'sqlite_%'")
+        .pluck()
+        .all() as string[];
+      assert.ok(tables.includes('billing_usage') && tables.includes('media'));
+      for (const table of tables) {
         const rows = db.prepare(`select * from "${table}"`).all() as Record<string, unknown>[];
         const leaks = rows.filter((row) =>
           Object.values(row).some((v) =>

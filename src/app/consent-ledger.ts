@@ -337,12 +337,20 @@ export function eventScope(e: ConsentEvent): string {
  */
 export async function eraseContact(deps: AppDeps, workspaceId: string, contactId: string) {
   const now = deps.clock.now();
-  return deps.store.transaction(async (tx) => {
+  const erased = await deps.store.transaction(async (tx) => {
     const contact = await tx.contacts.get(contactId);
     if (!contact || contact.workspaceId !== workspaceId)
       throw new PolicyError('not_found', `No contact ${contactId} in this workspace`);
     if (contact.waId.startsWith(ERASED_PREFIX))
-      return { contactId, alreadyErased: true, consentEvents: 0, messages: 0, webhooks: 0 };
+      return {
+        contactId,
+        alreadyErased: true,
+        consentEvents: 0,
+        messages: 0,
+        webhooks: 0,
+        media: 0,
+        usageEvents: 0,
+      };
     const hash = phoneHash(deps, contact.waId);
     const events = await tx.compliance.consent.listByPhoneHash(workspaceId, hash);
     const hashed = (value: string | undefined) =>
@@ -375,6 +383,19 @@ export async function eraseContact(deps: AppDeps, workspaceId: string, contactId
     });
     return { contactId, alreadyErased: false, consentEvents: redacted, ...counts };
   });
+  // Files go after the commit (a failed erasure keeps them with the rows that point at them);
+  // each row forgets its file only once the file is gone, so asking again finishes the job.
+  let mediaFilesLeft = 0;
+  for (const file of await deps.store.compliance.erasure.mediaFilesLeft(workspaceId, contactId)) {
+    try {
+      await deps.blobs.delete(file.blobKey);
+      await deps.store.compliance.erasure.mediaFileDeleted(file.id);
+    } catch (error) {
+      mediaFilesLeft += 1;
+      deps.log.error({ err: error, contactId }, 'an erased media file could not be deleted yet');
+    }
+  }
+  return { ...erased, mediaFilesLeft };
 }
 
 /** OPT-7: consent per purpose for a contact on a channel now (the eligibility endpoint). */

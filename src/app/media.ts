@@ -146,7 +146,8 @@ async function finish(
   patch: { state: MediaState; attempts: number; error: string | null },
 ): Promise<MediaRecord> {
   const now = deps.clock.now();
-  const updated = (await deps.store.providerRecords.media.update(media.id, patch, now)) ?? media;
+  const updated = await deps.store.providerRecords.media.update(media.id, patch, now);
+  if (!updated) return { ...media, state: 'erased' };
   const message = await deps.store.messages.get(media.messageId);
   if (message) await pointMessageAt(deps.store, message, updated, now);
   return updated;
@@ -166,7 +167,7 @@ export async function downloadMedia(
 ): Promise<MediaOutcome> {
   const { store } = deps;
   const media = await store.providerRecords.media.get(job.payload.mediaId);
-  if (!media || media.state === 'stored') {
+  if (!media || media.state === 'stored' || media.state === 'erased') {
     await store.jobs.complete(job.id);
     return 'skipped';
   }
@@ -206,21 +207,26 @@ export async function downloadMedia(
   const key = blobKeyFor(media, contentType);
   await blobs.put(key, downloaded.bytes, contentType);
   const now = deps.clock.now();
-  const stored =
-    (await store.providerRecords.media.update(
-      media.id,
-      {
-        state: 'stored',
-        attempts,
-        error: null,
-        blobKey: key,
-        size: downloaded.bytes.length,
-        sha256: createHash('sha256').update(downloaded.bytes).digest('hex'),
-        contentType,
-        storedAt: now,
-      },
-      now,
-    )) ?? media;
+  const stored = await store.providerRecords.media.update(
+    media.id,
+    {
+      state: 'stored',
+      attempts,
+      error: null,
+      blobKey: key,
+      size: downloaded.bytes.length,
+      sha256: createHash('sha256').update(downloaded.bytes).digest('hex'),
+      contentType,
+      storedAt: now,
+    },
+    now,
+  );
+  if (!stored) {
+    // Erased while downloading: the copy just written must not outlive the request.
+    await blobs.delete(key);
+    await store.jobs.complete(job.id);
+    return 'skipped';
+  }
   const message = await store.messages.get(media.messageId);
   if (message) await pointMessageAt(store, message, stored, now);
   await store.jobs.complete(job.id);

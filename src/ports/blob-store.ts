@@ -2,4 +2,6 @@
 export interface BlobStore {
   put(key: string, data: Buffer, contentType: string): Promise<void>;
   get(key: string): Promise<{ data: Buffer; contentType: string } | null>;
+  /** Removes a blob; false when there was none. */
+  delete(key: string): Promise<boolean>;
 }

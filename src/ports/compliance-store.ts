@@ -48,6 +48,10 @@ export type DedupeClaim =
 export interface ErasureCounts {
   readonly messages: number;
   readonly webhooks: number;
+  /** Media rows marked erased. */
+  readonly media: number;
+  /** Cost-ledger rows whose number was replaced. */
+  readonly usageEvents: number;
 }
 
 export interface ComplianceStore {
@@ -102,7 +106,9 @@ export interface ComplianceStore {
      * Erases a contact's personal data and message content: the contact's number becomes
      * `replacementWaId` and its name, user id, attributes and tags are cleared; its messages keep
      * their metadata (status, times, reason) but lose content and text, and the number is cut from
-     * their reason details; processed raw webhooks that mention the number lose their body.
+     * their reason details and raw status payloads; processed raw webhooks that mention the
+     * number lose their body; its media rows become `erased` (see `mediaFilesLeft`); cost-ledger rows and number-change records carry `replacementWaId` instead of the
+     * number, so costs still add up without naming the person.
      */
     eraseContact(input: {
       readonly workspaceId: string;
@@ -111,5 +117,14 @@ export interface ComplianceStore {
       readonly replacementWaId: string;
       readonly at: number;
     }): Promise<ErasureCounts>;
+    /**
+     * Erased media whose file is still in the blob store: the caller deletes each file after the
+     * erasure commits and then calls `mediaFileDeleted`, so an interrupted erasure can be resumed.
+     */
+    mediaFilesLeft(
+      workspaceId: string,
+      contactId: string,
+    ): Promise<{ readonly id: string; readonly blobKey: string }[]>;
+    mediaFileDeleted(id: string): Promise<void>;
   };
 }

@@ -9,9 +9,10 @@ export type MediaMessageType = (typeof MEDIA_MESSAGE_TYPES)[number];
 
 /**
  * `pending`: waiting for (another) download attempt; `stored`: the bytes are in the blob store;
- * `failed`: every attempt failed; `unavailable`: the provider offers no way to download.
+ * `failed`: every attempt failed; `unavailable`: the provider offers no way to download;
+ * `erased`: a data-subject request removed the file. Erased is final: no update changes it.
  */
-export const MEDIA_STATES = ['pending', 'stored', 'failed', 'unavailable'] as const;
+export const MEDIA_STATES = ['pending', 'stored', 'failed', 'unavailable', 'erased'] as const;
 export type MediaState = (typeof MEDIA_STATES)[number];
 
 export interface MediaRecord {
@@ -128,6 +129,7 @@ export interface ProviderRecordsStore {
     create(input: NewMediaRecord): Promise<InsertResult<MediaRecord>>;
     get(id: string): Promise<MediaRecord | null>;
     findByMessage(messageId: string): Promise<MediaRecord | null>;
+    /** Null when there is no such row or it was erased (an erased row never changes again). */
     update(id: string, patch: MediaPatch, at: number): Promise<MediaRecord | null>;
   };
 

@@ -205,7 +205,7 @@ export function runComplianceContract(
       );
     });
 
-    it('erasure: the contact loses its personal data, its messages their content, processed raw webhooks that name it their body', async () => {
+    it('erasure: the contact loses its personal data, its messages their content and media files, processed raw webhooks that name it their body', async () => {
       const { store } = get();
       const a = await tenant(store, 'Erase');
       const connection = a.channel.connectionId;
@@ -260,6 +260,21 @@ export function runComplianceContract(
         url: 'https://x/webhooks/meta/c',
       });
 
+      const photo = await store.providerRecords.media.create({
+        workspaceId: a.workspace.id,
+        messageId: message.record.id,
+        channelId: a.channel.id,
+        providerMediaId: 'wamid-media-1',
+        mimeType: 'image/jpeg',
+        filename: 'id-card.jpg',
+        createdAt: T0,
+      });
+      await store.providerRecords.media.update(
+        photo.record.id,
+        { state: 'stored', blobKey: 'media/photo-1.jpg', size: 10, sha256: 'ab' },
+        T0,
+      );
+
       const counts = await store.compliance.erasure.eraseContact({
         workspaceId: a.workspace.id,
         contactId: a.contact.id,
@@ -267,7 +282,31 @@ export function runComplianceContract(
         replacementWaId: 'erased:abc',
         at: T0 + MINUTE,
       });
-      assert.deepEqual(counts, { messages: 1, webhooks: 1 });
+      assert.deepEqual(counts, {
+        messages: 1,
+        webhooks: 1,
+        media: 1,
+        usageEvents: 0,
+      });
+      const media = await store.providerRecords.media.get(photo.record.id);
+      assert.equal(media?.state, 'erased');
+      assert.equal(media?.filename, null);
+      assert.deepEqual(
+        await store.compliance.erasure.mediaFilesLeft(a.workspace.id, a.contact.id),
+        [{ id: photo.record.id, blobKey: 'media/photo-1.jpg' }],
+        'the file is the caller’s to delete',
+      );
+      await store.compliance.erasure.mediaFileDeleted(photo.record.id);
+      assert.deepEqual(
+        await store.compliance.erasure.mediaFilesLeft(a.workspace.id, a.contact.id),
+        [],
+      );
+      assert.equal((await store.providerRecords.media.get(photo.record.id))?.blobKey, null);
+      assert.equal(
+        await store.providerRecords.media.update(photo.record.id, { state: 'stored' }, T0),
+        null,
+        'erased is final',
+      );
       const contact = await store.contacts.get(a.contact.id);
       assert.equal(contact?.waId, 'erased:abc');
       assert.equal(contact?.name, null);

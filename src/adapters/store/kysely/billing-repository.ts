@@ -97,7 +97,7 @@ type BillingThresholdsTable = {
   crossed_at: number;
 };
 
-type BillingTables = {
+export type BillingTables = {
   billing_usage: BillingUsageTable;
   billing_counters: BillingCountersTable;
   billing_accounts: BillingAccountsTable;

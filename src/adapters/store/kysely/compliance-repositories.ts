@@ -12,7 +12,9 @@ import type {
   NotificationDedupeRecord,
 } from '../../../ports/compliance-store.ts';
 import type { JsonObject } from '../../../ports/store.ts';
+import type { BillingTables } from './billing-repository.ts';
 import type { Database, DbBool } from './database-schema.ts';
+import type { ProviderRecordTables } from './provider-records-repositories.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
 import { newId } from './ids.ts';
 import { fromDbBool, fromJsonText, toJsonText, toTemplate, toWorkspace } from './row-mappers.ts';
@@ -111,6 +113,9 @@ function toDedupe(row: Selectable<NotificationDedupeTable>): NotificationDedupeR
 
 export function complianceRepository(ctx: StoreContext): ComplianceStore {
   const db = (): ComplianceDb => ctx.db().withTables<ComplianceTables>();
+  // Erasure reaches into every table that can name a person.
+  const everyTable = () =>
+    ctx.db().withTables<ComplianceTables & ProviderRecordTables & BillingTables>();
 
   return {
     consent: {
@@ -388,10 +393,72 @@ export function complianceRepository(ctx: StoreContext): ComplianceStore {
           )
           .where(mentions)
           .executeTakeFirst();
+        const ofContact = everyTable()
+          .selectFrom('messages')
+          .select('id')
+          .where('contact_id', '=', input.contactId)
+          .where('workspace_id', '=', input.workspaceId);
+        // Status payloads name the recipient (`recipient_id`); pricing and errors stay readable.
+        await everyTable()
+          .updateTable('message_status_events')
+          .set((eb) => ({ raw: sql<string>`replace(${eb.ref('raw')}, ${input.waId}, '[erased]')` }))
+          .where('message_id', 'in', ofContact)
+          .execute();
+        // The file's key stays until the caller has deleted the file (mediaFilesLeft).
+        const media = await everyTable()
+          .updateTable('media')
+          .set({
+            state: 'erased',
+            filename: null,
+            sha256: null,
+            error: 'erased by a data-subject request',
+            updated_at: input.at,
+          })
+          .where('workspace_id', '=', input.workspaceId)
+          .where('message_id', 'in', ofContact)
+          .where('state', '!=', 'erased')
+          .executeTakeFirst();
+        const usage = await everyTable()
+          .updateTable('billing_usage')
+          .set({ contact: input.replacementWaId, updated_at: input.at })
+          .where('workspace_id', '=', input.workspaceId)
+          .where('contact_id', '=', input.contactId)
+          .executeTakeFirst();
+        for (const column of ['from_wa_id', 'to_wa_id'] as const)
+          await everyTable()
+            .updateTable('contact_number_changes')
+            .set({ [column]: input.replacementWaId })
+            .where('workspace_id', '=', input.workspaceId)
+            .where(column, '=', input.waId)
+            .execute();
         return {
           messages: Number(messages.numUpdatedRows),
           webhooks: Number(webhooks.numUpdatedRows),
+          media: Number(media.numUpdatedRows),
+          usageEvents: Number(usage.numUpdatedRows),
         };
+      },
+      async mediaFilesLeft(workspaceId, contactId) {
+        const rows = await everyTable()
+          .selectFrom('media')
+          .innerJoin('messages', 'messages.id', 'media.message_id')
+          .select(['media.id', 'media.blob_key'])
+          .where('media.workspace_id', '=', workspaceId)
+          .where('messages.contact_id', '=', contactId)
+          .where('media.state', '=', 'erased')
+          .where('media.blob_key', 'is not', null)
+          .execute();
+        return rows.flatMap((r) =>
+          r.blob_key === null ? [] : [{ id: r.id, blobKey: r.blob_key }],
+        );
+      },
+      async mediaFileDeleted(id) {
+        await everyTable()
+          .updateTable('media')
+          .set({ blob_key: null, size: null })
+          .where('id', '=', id)
+          .where('state', '=', 'erased')
+          .execute();
       },
     },
   };

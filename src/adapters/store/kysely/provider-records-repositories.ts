@@ -198,6 +198,8 @@ export function providerRecordsRepository(ctx: StoreContext): ProviderRecordsSto
         .updateTable('media')
         .set(set)
         .where('id', '=', id)
+        // A download finishing after an erasure must not bring the file back.
+        .where('state', '!=', 'erased')
         .returningAll()
         .executeTakeFirst();
       return row ? toMedia(row) : null;
