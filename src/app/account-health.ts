@@ -365,22 +365,26 @@ export async function recordNoticeHealth(
  */
 export function subscribeAccountHealth(deps: AppDeps): { idle(): Promise<void>; stop(): void } {
   const running = new Set<Promise<void>>();
-  const unsubscribe = deps.events.subscribe((event) => {
-    if (event.type !== 'message.failed') return;
-    const messageId = event.data.messageId;
-    const reason = event.data.reason;
-    if (typeof messageId !== 'string') return;
-    if (typeof reason === 'string' && !(reason in FAILURE_HEALTH)) return;
-    const work = recordFailureHealth(deps, messageId)
-      .then((events) => {
-        for (const e of events) deps.events.publish(e);
-      })
-      .catch((error: unknown) => {
-        deps.log.error({ err: error, messageId }, 'recording account health failed');
-      })
-      .finally(() => running.delete(work));
-    running.add(work);
-  });
+  // Local only: the node where the failure was stored records it, once for all nodes.
+  const unsubscribe = deps.events.subscribe(
+    (event) => {
+      if (event.type !== 'message.failed') return;
+      const messageId = event.data.messageId;
+      const reason = event.data.reason;
+      if (typeof messageId !== 'string') return;
+      if (typeof reason === 'string' && !(reason in FAILURE_HEALTH)) return;
+      const work = recordFailureHealth(deps, messageId)
+        .then((events) => {
+          for (const e of events) deps.events.publish(e);
+        })
+        .catch((error: unknown) => {
+          deps.log.error({ err: error, messageId }, 'recording account health failed');
+        })
+        .finally(() => running.delete(work));
+      running.add(work);
+    },
+    { localOnly: true },
+  );
   return {
     async idle() {
       while (running.size > 0) await Promise.all([...running]);

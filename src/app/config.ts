@@ -48,7 +48,10 @@ export interface ParleyConfig {
   /** `postgres://…`, or undefined for the embedded SQLite file in the data dir. */
   databaseUrl: string | undefined;
   sqliteFile: string;
+  /** Shared pacing buckets and live events for several nodes (`redis://…`). */
   redisUrl: string | undefined;
+  /** Namespaces Parley's Redis keys and channels (several deployments on one Redis). */
+  redisPrefix: string;
   publicUrl: string;
   secretKey: string | undefined;
   adminApiKey: string | undefined;
@@ -121,13 +124,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ParleyConfig {
       ? resolve(databaseUrl.replace(/^(sqlite|file):(\/\/)?/, ''))
       : resolve(dataDir, 'parley.db');
   const configPath = env.PARLEY_CONFIG || undefined;
+  const redisUrl = env.PARLEY_REDIS_URL || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+    throw new ConfigError('PARLEY_REDIS_URL must be redis://… or rediss://…');
   return {
     port,
     host,
     dataDir,
     databaseUrl: databaseUrl && /^postgres/.test(databaseUrl) ? databaseUrl : undefined,
     sqliteFile,
-    redisUrl: env.PARLEY_REDIS_URL || undefined,
+    redisUrl,
+    redisPrefix: env.PARLEY_REDIS_PREFIX || 'parley:',
     publicUrl: (env.PARLEY_PUBLIC_URL || `http://${host}:${port}`).replace(/\/$/, ''),
     secretKey: env.PARLEY_SECRET_KEY || undefined,
     adminApiKey: env.PARLEY_ADMIN_API_KEY || undefined,

@@ -235,17 +235,21 @@ export async function recordMarketingStopped(deps: AppDeps, messageId: string): 
  */
 export function subscribeConsentSignals(deps: AppDeps): { idle(): Promise<void>; stop(): void } {
   const running = new Set<Promise<void>>();
-  const unsubscribe = deps.events.subscribe((event) => {
-    if (event.type !== 'message.failed') return;
-    const messageId = event.data.messageId;
-    if (typeof messageId !== 'string') return;
-    const work = recordMarketingStopped(deps, messageId)
-      .catch((error: unknown) => {
-        deps.log.error({ err: error, messageId }, 'recording a 131050 opt-out failed');
-      })
-      .finally(() => running.delete(work));
-    running.add(work);
-  });
+  // Local only: the node where the failure was stored records it, once for all nodes.
+  const unsubscribe = deps.events.subscribe(
+    (event) => {
+      if (event.type !== 'message.failed') return;
+      const messageId = event.data.messageId;
+      if (typeof messageId !== 'string') return;
+      const work = recordMarketingStopped(deps, messageId)
+        .catch((error: unknown) => {
+          deps.log.error({ err: error, messageId }, 'recording a 131050 opt-out failed');
+        })
+        .finally(() => running.delete(work));
+      running.add(work);
+    },
+    { localOnly: true },
+  );
   return {
     async idle() {
       while (running.size > 0) await Promise.all([...running]);

@@ -5,7 +5,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { createKyselyStore, backupSqlite } from '../adapters/store/kysely/index.ts';
+import { Redis } from 'ioredis';
 import { createInProcessEventBus } from '../adapters/events/in-process-event-bus.ts';
+import { createRedisEventBus } from '../adapters/events/redis-event-bus.ts';
+import { createInProcessRateLimiter } from '../adapters/limits/in-process-rate-limiter.ts';
+import { createRedisRateLimiter } from '../adapters/limits/redis-rate-limiter.ts';
 import { createPinoLogger } from '../adapters/logging/pino-logger.ts';
 import {
   createCloudApiProvider,
@@ -29,6 +33,8 @@ import { MediaDownloader } from '../workers/media-downloader.ts';
 import { createLocalBlobStore } from '../adapters/blobs/local-blob-store.ts';
 import { TemplateSync } from '../workers/template-sync.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { EventBus } from '../ports/event-bus.ts';
+import type { RateLimiter } from '../ports/rate-limiter.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Provider } from '../ports/provider.ts';
 import type { Channel, Connection, Store } from '../ports/store.ts';
@@ -136,7 +142,8 @@ export async function createParley(
   const store = overrides.store ?? (await openStore(config));
   await store.migrate();
   const secretBox = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
-  const events = createInProcessEventBus(logger);
+  const shared = await openShared(config, logger);
+  const events = shared.events;
   const cache = new Map<string, Provider>();
 
   // Filled in below: the sandbox delivers its webhooks through the same ingestion path as HTTP.
@@ -199,6 +206,7 @@ export async function createParley(
     lookups: new Lookups(store),
     policy: { ...DEFAULT_POLICY, ...overrides.policy },
     blobs,
+    limits: shared.limits,
   };
   const appDeps = deps;
   processor = new WebhookProcessor(appDeps);
@@ -207,14 +215,17 @@ export async function createParley(
   const media = new MediaDownloader(appDeps, blobs, { worker: `${hostname()}:${process.pid}` });
   const accountHealth = subscribeAccountHealth(appDeps);
   // A media message was stored with its download job: fetch it before the provider URL expires.
-  events.subscribe((e) => {
-    if (
-      e.type === 'message.received' &&
-      typeof e.data.type === 'string' &&
-      isMediaType(e.data.type)
-    )
-      media.wake();
-  });
+  events.subscribe(
+    (e) => {
+      if (
+        e.type === 'message.received' &&
+        typeof e.data.type === 'string' &&
+        isMediaType(e.data.type)
+      )
+        media.wake();
+    },
+    { localOnly: true },
+  );
   const ledger = startCostLedger(appDeps);
   const templateSync = new TemplateSync(appDeps);
   const consentSignals = subscribeConsentSignals(appDeps);
@@ -287,10 +298,46 @@ export async function createParley(
       await templateSync.stop();
       consentSignals.stop();
       await consentSignals.idle();
+      await shared.close();
       await store.close();
     },
   };
   return parley;
+}
+
+/**
+ * What several nodes share besides the database: with PARLEY_REDIS_URL the pacing buckets
+ * (LIM-1/LIM-2) and the live event fan-out live in Redis; without it, in this process.
+ */
+async function openShared(
+  config: ParleyConfig,
+  log: Logger,
+): Promise<{ events: EventBus; limits: RateLimiter; close(): Promise<void> }> {
+  if (!config.redisUrl) {
+    const limits = createInProcessRateLimiter();
+    return { events: createInProcessEventBus(log), limits, close: () => limits.close() };
+  }
+  // Commands fail fast while Redis is away (the dispatcher's pass fails and is retried), rather
+  // than queueing sends behind a connection that may never come back.
+  const publisher = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  await publisher.connect();
+  const subscriber = publisher.duplicate();
+  const events = createRedisEventBus(publisher, subscriber, {
+    channel: `${config.redisPrefix}events`,
+    log,
+  });
+  await events.ready();
+  const limits = createRedisRateLimiter(publisher, { prefix: config.redisPrefix });
+  return {
+    events,
+    limits,
+    async close() {
+      await events.close();
+      await limits.close();
+      subscriber.disconnect();
+      await publisher.quit().catch(() => publisher.disconnect());
+    },
+  };
 }
 
 function buildProvider(

@@ -3,6 +3,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Provider } from '../ports/provider.ts';
+import type { RateLimiter } from '../ports/rate-limiter.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { Connection, Store } from '../ports/store.ts';
 import type { SecretBox } from './secrets.ts';
@@ -46,4 +47,6 @@ export interface AppDeps {
   readonly lookups: Lookups;
   /** Parley's own copies of inbound media (local files under PARLEY_DATA_DIR/media by default). */
   readonly blobs: BlobStore;
+  /** LIM-1/LIM-2 token buckets: in this process, or in Redis shared by every node. */
+  readonly limits: RateLimiter;
 }

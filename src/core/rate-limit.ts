@@ -72,3 +72,71 @@ export function takeTokens(
   const retryAt = filled.updatedAt + Math.ceil((missing / rule.ratePerSecond) * SECOND);
   return { ok: false, state: filled, retryAt };
 }
+
+/** A bucket paused until `until` (a 429 told us to wait): empty, and refilling only from then. */
+export function pausedBucket(state: BucketState | undefined, until: number): BucketState {
+  if (state && state.updatedAt >= until && state.tokens <= 0) return state;
+  return { tokens: 0, updatedAt: Math.max(until, state?.updatedAt ?? until) };
+}
+
+/** What the pacer said about one job of a lane, in the order the jobs were offered. */
+export type Admission =
+  /** Both the channel and the pair had a token: send it now. */
+  | { readonly kind: 'go' }
+  /** LIM-2: this contact has had its burst; try again at `retryAt` (no channel token spent). */
+  | { readonly kind: 'pair'; readonly retryAt: number }
+  /** LIM-1: the channel ran dry before this job; it keeps its place in the lane. */
+  | { readonly kind: 'wait' };
+
+export interface AdmitResult {
+  readonly admissions: readonly Admission[];
+  /** When the channel has its next token, if it ran dry during this batch. */
+  readonly channelReadyAt: number | null;
+}
+
+/** Bucket state by key, so the same admission math runs over a Map or over Redis hashes. */
+export interface BucketStates {
+  get(key: string): BucketState | undefined;
+  set(key: string, state: BucketState): void;
+}
+
+/**
+ * Admits a lane's jobs in order: each needs a channel token (LIM-1) and a token of its
+ * (channel, contact) pair (LIM-2). A job whose pair is dry is deferred without spending the
+ * channel's token, so other contacts go on. The Redis pacer runs this same algorithm in Lua.
+ */
+export function admitBatch(
+  states: BucketStates,
+  channel: { readonly key: string; readonly rule: BucketRule },
+  pairKeys: readonly string[],
+  pairRule: BucketRule,
+  now: number,
+): AdmitResult {
+  let channelState = states.get(channel.key) ?? fullBucket(channel.rule, now);
+  const admissions: Admission[] = [];
+  let channelReadyAt: number | null = null;
+  for (const pairKey of pairKeys) {
+    if (channelReadyAt !== null) {
+      admissions.push({ kind: 'wait' });
+      continue;
+    }
+    const channelTake = takeTokens(channelState, channel.rule, now);
+    if (!channelTake.ok) {
+      channelState = channelTake.state;
+      channelReadyAt = channelTake.retryAt;
+      admissions.push({ kind: 'wait' });
+      continue;
+    }
+    const pairTake = takeTokens(states.get(pairKey) ?? fullBucket(pairRule, now), pairRule, now);
+    states.set(pairKey, pairTake.state);
+    if (!pairTake.ok) {
+      // The channel's token is not spent, so other contacts go on.
+      admissions.push({ kind: 'pair', retryAt: pairTake.retryAt });
+      continue;
+    }
+    channelState = channelTake.state;
+    admissions.push({ kind: 'go' });
+  }
+  states.set(channel.key, channelState);
+  return { admissions, channelReadyAt };
+}

@@ -23,8 +23,17 @@ export interface DomainEvent {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+export interface SubscribeOptions {
+  /**
+   * Only events published by this process. Durable side effects (the cost ledger, consent and
+   * health signals) subscribe so: with several nodes each event is then handled once, by the
+   * node where it happened. Live views (the inbox stream) hear every node.
+   */
+  readonly localOnly?: boolean;
+}
+
 export interface EventBus {
   publish(event: DomainEvent): void;
   /** Returns a function that unsubscribes. */
-  subscribe(handler: (event: DomainEvent) => void): () => void;
+  subscribe(handler: (event: DomainEvent) => void, options?: SubscribeOptions): () => void;
 }

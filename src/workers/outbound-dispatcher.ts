@@ -1,15 +1,9 @@
 // The outbound dispatcher: claims queued messages and hands them to providers, each channel paced
-// by its token bucket (LIM-1) and each (channel, contact) pair by the pair bucket (LIM-2).
+// by its token bucket (LIM-1) and each (channel, contact) pair by the pair bucket (LIM-2). The
+// buckets live behind the RateLimiter port, so with Redis every node spends from the same ones.
 // Jobs wait in per-channel lanes while they hold a lease; stop() drains in-flight sends and
 // returns waiting jobs to the queue.
-import {
-  channelBucket,
-  fullBucket,
-  PAIR_RULE,
-  takeTokens,
-  type BucketRule,
-  type BucketState,
-} from '../core/rate-limit.ts';
+import { channelBucket, type BucketRule } from '../core/rate-limit.ts';
 import type { Job } from '../ports/job-queue.ts';
 import { deliverOutbound, type OutboundJob } from '../app/deliver-outbound.ts';
 import type { AppDeps } from '../app/deps.ts';
@@ -27,10 +21,15 @@ export interface DispatcherOptions {
 
 interface Lane {
   rule: BucketRule;
-  bucket: BucketState;
+  /** This node's copy of a pause (429); the shared bucket is paused too, for the other nodes. */
   pausedUntil: number;
+  /** When the shared channel bucket said its next token is due: no need to ask before. */
+  readyAt: number;
   jobs: Job<OutboundJob>[];
 }
+
+/** Jobs offered to the pacer per lane and pass: a bucket holds about one token, plus deferrals. */
+const OFFER_PER_LANE = 64;
 
 export class OutboundDispatcher {
   readonly #deps: AppDeps;
@@ -40,7 +39,6 @@ export class OutboundDispatcher {
   readonly #leaseMs: number;
   readonly #idleMs: number;
   readonly #lanes = new Map<string, Lane>();
-  readonly #pairs = new Map<string, BucketState>();
   readonly #inFlight = new Set<Promise<void>>();
   #held = 0;
   #running = false;
@@ -87,7 +85,7 @@ export class OutboundDispatcher {
    */
   async runOnce(): Promise<number> {
     await this.#claim();
-    const started = this.#dispatchAllowed();
+    const started = await this.#dispatchAllowed();
     await Promise.all(this.#inFlight);
     return started.count;
   }
@@ -100,7 +98,7 @@ export class OutboundDispatcher {
     while (this.#running) {
       try {
         await this.#claim();
-        const { nextAt } = this.#dispatchAllowed();
+        const { nextAt } = await this.#dispatchAllowed();
         const now = this.#deps.clock.now();
         const queued =
           this.#held > 0
@@ -152,57 +150,63 @@ export class OutboundDispatcher {
     if (!lane) {
       const channel = await this.#deps.store.channels.get(channelId);
       const rule = channelBucket(channel?.throughputMps ?? 80);
-      lane = { rule, bucket: fullBucket(rule, this.#deps.clock.now()), pausedUntil: 0, jobs: [] };
+      lane = { rule, pausedUntil: 0, readyAt: 0, jobs: [] };
       this.#lanes.set(channelId, lane);
     }
     return lane;
   }
 
   /** Hands out every job whose channel and pair buckets have a token now. */
-  #dispatchAllowed(): { count: number; nextAt: number } {
+  async #dispatchAllowed(): Promise<{ count: number; nextAt: number }> {
     const now = this.#deps.clock.now();
     let count = 0;
     let nextAt = Infinity;
     for (const [channelId, lane] of this.#lanes) {
-      if (lane.pausedUntil > now) {
-        if (lane.jobs.length > 0) nextAt = Math.min(nextAt, lane.pausedUntil);
+      if (lane.jobs.length === 0) continue;
+      const waitUntil = Math.max(lane.pausedUntil, lane.readyAt);
+      if (waitUntil > now) {
+        nextAt = Math.min(nextAt, waitUntil);
         continue;
       }
-      while (lane.jobs.length > 0 && this.#inFlight.size < this.#maxInFlight) {
-        const taken = takeTokens(lane.bucket, lane.rule, now);
-        lane.bucket = taken.state;
-        if (!taken.ok) {
-          nextAt = Math.min(nextAt, taken.retryAt);
-          break;
+      const room = this.#maxInFlight - this.#inFlight.size;
+      if (room <= 0) break;
+      const offered = lane.jobs.slice(0, Math.min(room, OFFER_PER_LANE));
+      const { admissions, channelReadyAt } = await this.#deps.limits.admit({
+        channelId,
+        rule: lane.rule,
+        contactIds: offered.map((job) => job.payload.contactId),
+        now,
+      });
+      const waiting: Job<OutboundJob>[] = [];
+      admissions.forEach((admission, i) => {
+        const job = offered[i] as Job<OutboundJob>;
+        if (admission.kind === 'wait') {
+          waiting.push(job);
+          return;
         }
-        const job = lane.jobs.shift() as Job<OutboundJob>;
         this.#held--;
-        const pairKey = `${channelId}:${job.payload.contactId}`;
-        const pair = takeTokens(
-          this.#pairs.get(pairKey) ?? fullBucket(PAIR_RULE, now),
-          PAIR_RULE,
-          now,
-        );
-        this.#pairs.set(pairKey, pair.state);
-        if (!pair.ok) {
+        if (admission.kind === 'pair') {
           // LIM-2: this contact has had its burst; other contacts on the channel go on.
-          lane.bucket = { tokens: lane.bucket.tokens + 1, updatedAt: lane.bucket.updatedAt };
-          this.#track(this.#deps.store.jobs.release(job.id, pair.retryAt));
-          continue;
+          this.#track(this.#deps.store.jobs.release(job.id, admission.retryAt));
+          return;
         }
         count++;
         this.#track(this.#deliver(job, lane));
-      }
+      });
+      lane.jobs = waiting.concat(lane.jobs.slice(offered.length));
+      lane.readyAt = channelReadyAt ?? 0;
+      if (lane.jobs.length > 0) nextAt = Math.min(nextAt, channelReadyAt ?? now);
     }
-    this.#forgetIdlePairs(now);
     return { count, nextAt };
   }
 
   async #deliver(job: Job<OutboundJob>, lane: Lane): Promise<void> {
     try {
       const result = await deliverOutbound(this.#deps, job);
-      if (result.kind === 'retry' && result.paceChannelUntil !== undefined)
+      if (result.kind === 'retry' && result.paceChannelUntil !== undefined) {
         lane.pausedUntil = result.paceChannelUntil;
+        await this.#deps.limits.pause(job.key, result.paceChannelUntil);
+      }
     } catch (error) {
       // The lease expires and the job is claimed again; deliverOutbound then sees dispatchedAt.
       this.#deps.log.error({ err: error, jobId: job.id }, 'outbound delivery failed unexpectedly');
@@ -215,13 +219,5 @@ export class OutboundDispatcher {
       this.wake();
     });
     this.#inFlight.add(tracked);
-  }
-
-  /** Pair buckets refill to full after 45 × 6 s; older ones carry no information. */
-  #forgetIdlePairs(now: number): void {
-    if (this.#pairs.size < 10_000) return;
-    const fullAfter = (PAIR_RULE.capacity / PAIR_RULE.ratePerSecond) * 1_000;
-    for (const [key, state] of this.#pairs)
-      if (now - state.updatedAt > fullAfter) this.#pairs.delete(key);
   }
 }

@@ -167,9 +167,13 @@ export class CostLedger {
 
   /** Subscribes to the event bus and, in the background, records what a crash left behind. */
   start(): void {
-    this.#unsubscribe ??= this.#deps.events.subscribe((event) => {
-      this.observe(event);
-    });
+    // Local only: the node where a message was stored records it, so each is recorded once.
+    this.#unsubscribe ??= this.#deps.events.subscribe(
+      (event) => {
+        this.observe(event);
+      },
+      { localOnly: true },
+    );
     void this.catchUp().catch((error: unknown) => {
       this.#deps.log.error({ err: error }, 'cost ledger catch-up failed');
     });
