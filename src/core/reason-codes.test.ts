@@ -7,6 +7,7 @@ import {
   REASONS,
   REASON_CODES,
   isRetryable,
+  metaCodeForReason,
   reasonForHttpStatus,
   reasonForMetaCode,
   reasonForTwilioCode,
@@ -63,6 +64,27 @@ describe('§7: Meta Cloud API codes', () => {
   it('§7: an unknown Meta code is an invalid request that is not retried', () => {
     assert.equal(reasonForMetaCode(999_999), 'invalid_request');
     assert.equal(isRetryable(reasonForMetaCode(999_999)), false);
+  });
+});
+
+describe('§7: Meta codes for Parley refusals (Cloud-API-compatible endpoint)', () => {
+  for (const { reason, meta } of TABLE)
+    if (meta[0] !== undefined)
+      it(`§7: ${reason} answers with Meta ${meta[0]}`, () => {
+        assert.equal(metaCodeForReason(reason), meta[0]);
+      });
+
+  it('§7: every reason answers with a Meta code that maps back to it or is Parley-only', () => {
+    const parleyOnly: Partial<Record<ReasonCode, number>> = {
+      not_opted_in: 131050,
+      recipient_not_allowed: 131030,
+      channel_disabled: 133010,
+    };
+    for (const reason of REASON_CODES) {
+      const code = metaCodeForReason(reason);
+      if (parleyOnly[reason] !== undefined) assert.equal(code, parleyOnly[reason]);
+      else assert.equal(reasonForMetaCode(code), reason, `${reason} → ${code}`);
+    }
   });
 });
 

@@ -214,3 +214,28 @@ export function reasonForHttpStatus(status: number): ReasonCode {
   if (status >= 500) return 'provider_unavailable';
   return 'invalid_request';
 }
+
+/**
+ * Meta codes for the reasons Meta has no code of its own for (Parley-side refusals), chosen as
+ * the Meta error a Cloud API client already handles the same way.
+ */
+const META_CODE_FOR_PARLEY_REASON: Readonly<Partial<Record<ReasonCode, number>>> = {
+  // Meta's "Recipient phone number not in allowed list" (test numbers).
+  recipient_not_allowed: 131030,
+  // No consent on record is, to the sender, the same as a user who stopped marketing messages.
+  not_opted_in: 131050,
+  // A disabled channel cannot send, like a number that is not registered.
+  channel_disabled: 133010,
+};
+
+/**
+ * The Meta Cloud API error code a Parley reason answers with on the Cloud-API-compatible
+ * endpoint: the first Meta code that maps onto the reason.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+ */
+export function metaCodeForReason(reason: ReasonCode): number {
+  const own = META_CODE_FOR_PARLEY_REASON[reason];
+  if (own !== undefined) return own;
+  const entry = META_CODES.find(([r]) => r === reason);
+  return entry?.[1][0] ?? 100;
+}

@@ -1,7 +1,9 @@
-// The one place where errors become HTTP answers: RFC 9457 problem+json with a stable `code`.
+// The one place where errors become HTTP answers: RFC 9457 problem+json with a stable `code`
+// (and Meta's error envelope on the Cloud-API-compatible `/graph` routes).
 // Bad input is always a precise 4xx; a 500 means a bug, and its details stay in the log.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { randomBytes } from 'node:crypto';
 import type { ReasonCode } from '../core/reason-codes.ts';
 
 export interface Problem {
@@ -226,4 +228,192 @@ export function frameworkErrorHandler(
     reply,
     problem('internal', 'An unexpected error occurred; it has been logged.'),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Cloud-API-compatible endpoint (`/graph/...`) answers in Meta's error envelope instead.
+
+/** Meta's titles for the codes Parley answers with; `message` is "(#code) title". */
+const META_TITLES: Readonly<Record<number, string>> = {
+  1: 'An unknown error occurred',
+  4: 'Application request limit reached',
+  10: 'Permission denied',
+  100: 'Invalid parameter',
+  190: 'Invalid OAuth access token - Cannot parse access token',
+  368: 'Temporarily blocked for policies violations',
+  130429: 'Rate limit hit',
+  130472: "User's number is part of an experiment",
+  130497: 'Business account is restricted from messaging users in this country',
+  131000: 'Something went wrong',
+  131016: 'Service unavailable',
+  131026: 'Message undeliverable',
+  131030: 'Recipient phone number not in allowed list',
+  131031: 'Business Account locked',
+  131042: 'Business eligibility payment issue',
+  131047: 'Re-engagement message',
+  131048: 'Spam rate limit hit',
+  131049: 'This message was not delivered to maintain healthy ecosystem engagement.',
+  131050:
+    'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business',
+  131051: 'Unsupported message type',
+  131053: 'Media upload error',
+  131056: '(Business Account, Consumer Account) pair rate limit hit',
+  131064: 'Messaging limit reached',
+  132000: 'Number of parameters does not match the expected number of params',
+  132001: 'Template name does not exist in the translation',
+  132015: 'Template is Paused',
+  132016: 'Template is Disabled',
+  133010: 'Phone number Not Registered',
+};
+
+/**
+ * HTTP statuses Meta answers these codes with (PROVIDERS.md §D error table); everything else is
+ * 400, as on the Graph API. Meta says to key handling on `code`, not the status.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes
+ */
+const META_STATUS: Readonly<Record<number, number>> = {
+  1: 500,
+  190: 401,
+  10: 403,
+  368: 403,
+  131031: 403,
+  130497: 403,
+  4: 429,
+  80007: 429,
+  130429: 429,
+  131048: 429,
+  131056: 429,
+  131000: 500,
+  131016: 503,
+};
+
+/** A failure on the Cloud-API-compatible endpoint, answered in Meta's error envelope. */
+export class GraphApiError extends Error {
+  readonly metaCode: number;
+  readonly subcode: number | undefined;
+  /** Parley's own code for the same failure (a reason code or a problem code). */
+  readonly parleyCode: string;
+  readonly extras: Record<string, unknown>;
+  constructor(
+    metaCode: number,
+    details: string,
+    options: { subcode?: number; parleyCode?: string; extras?: Record<string, unknown> } = {},
+  ) {
+    super(details);
+    this.metaCode = metaCode;
+    this.subcode = options.subcode;
+    this.parleyCode = options.parleyCode ?? 'invalid_request';
+    this.extras = options.extras ?? {};
+  }
+}
+
+export interface MetaErrorBody {
+  error: {
+    message: string;
+    type: 'OAuthException';
+    code: number;
+    error_subcode?: number;
+    error_data: { messaging_product: 'whatsapp'; details: string };
+    fbtrace_id: string;
+    /** Parley's own view of the failure; Cloud API clients ignore it. */
+    parley: Record<string, unknown>;
+  };
+}
+
+export function metaErrorStatus(code: number): number {
+  return META_STATUS[code] ?? 400;
+}
+
+/** Meta's envelope: `{error:{message,type,code,error_subcode?,error_data,fbtrace_id}}`. */
+export function metaErrorBody(error: GraphApiError): MetaErrorBody {
+  return {
+    error: {
+      message: `(#${String(error.metaCode)}) ${META_TITLES[error.metaCode] ?? 'Invalid parameter'}`,
+      type: 'OAuthException',
+      code: error.metaCode,
+      ...(error.subcode !== undefined ? { error_subcode: error.subcode } : {}),
+      error_data: { messaging_product: 'whatsapp', details: error.message },
+      fbtrace_id: randomBytes(12).toString('base64url'),
+      parley: { code: error.parleyCode, ...error.extras },
+    },
+  };
+}
+
+export function sendMetaError(reply: FastifyReply, error: GraphApiError): FastifyReply {
+  return reply
+    .status(metaErrorStatus(error.metaCode))
+    .type('application/json; charset=utf-8')
+    .send(metaErrorBody(error));
+}
+
+/** Parley problem codes as Meta codes (the HTTP-level failures every route shares). */
+const META_CODE_BY_PROBLEM: Readonly<Record<string, { code: number; subcode?: number }>> = {
+  unauthenticated: { code: 190 },
+  forbidden: { code: 10 },
+  // Graph's "Unsupported get/post request. Object with ID … does not exist".
+  not_found: { code: 100, subcode: 33 },
+  internal: { code: 1 },
+};
+
+/** Any error on a `/graph` route as a GraphApiError (problems, validation, body parsing). */
+export function toGraphApiError(error: unknown): GraphApiError | null {
+  if (error instanceof GraphApiError) return error;
+  if (error instanceof ApiProblem) {
+    const mapped = META_CODE_BY_PROBLEM[error.code] ?? { code: 100 };
+    return new GraphApiError(mapped.code, error.message, {
+      ...(mapped.subcode !== undefined ? { subcode: mapped.subcode } : {}),
+      parleyCode: error.code,
+      extras: error.extensions,
+    });
+  }
+  const e = error as Partial<FastifyError> | null;
+  if (e === null || typeof e !== 'object') return null;
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new GraphApiError(100, 'The request body is larger than this endpoint accepts', {
+        parleyCode: 'payload_too_large',
+      });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new GraphApiError(100, 'Unsupported Content-Type: send application/json', {
+        parleyCode: 'unsupported_media_type',
+      });
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new GraphApiError(100, `The request body is not valid JSON: ${e.message ?? ''}`, {
+        parleyCode: 'malformed_json',
+      });
+  }
+  if (error instanceof SyntaxError)
+    return new GraphApiError(100, `The request body is not valid JSON: ${error.message}`, {
+      parleyCode: 'malformed_json',
+    });
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
+    return new GraphApiError(100, e.message ?? 'Invalid request');
+  return null;
+}
+
+/** Error and not-found handlers for the `/graph` plugin: Meta's envelope, never problem+json. */
+export function installGraphErrorHandlers(app: FastifyInstance): void {
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    sendMetaError(
+      reply,
+      new GraphApiError(100, `Unsupported ${request.method.toLowerCase()} request: ${path}`, {
+        subcode: 33,
+        parleyCode: 'not_found',
+      }),
+    );
+  });
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const mapped = toGraphApiError(error);
+    if (mapped) return sendMetaError(reply, mapped);
+    request.log.error({ err: error }, 'unhandled error');
+    return sendMetaError(
+      reply,
+      new GraphApiError(1, 'An unexpected error occurred; it has been logged.', {
+        parleyCode: 'internal',
+      }),
+    );
+  });
 }

@@ -16,7 +16,12 @@ import type { InboundEvent } from '../core/inbound.ts';
 import type { WebhookRecord } from '../ports/store.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { hashApiKey } from '../app/api-keys.ts';
-import { ApiProblem, frameworkErrorHandler, installProblemHandlers } from './problem.ts';
+import {
+  ApiProblem,
+  frameworkErrorHandler,
+  installGraphErrorHandlers,
+  installProblemHandlers,
+} from './problem.ts';
 import { registerApiRoutes } from './routes/api.ts';
 import { registerWebhookRoutes } from './routes/webhooks.ts';
 import { registerTemplateRoutes } from './routes/templates.ts';
@@ -25,6 +30,7 @@ import { registerNotificationRoutes } from './routes/notifications.ts';
 import { registerBillingRoutes } from './routes/billing.ts';
 import { registerMediaRoutes } from './routes/media.ts';
 import { registerConnectionHealthRoutes } from './routes/connection-health.ts';
+import { registerGraphRoutes } from './routes/graph.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 export interface HttpOptions {
@@ -85,6 +91,8 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   registerOperationalRoutes(app, options, metrics);
+  // One authenticator for /v1 and /graph, so a key revoked through either is forgotten by both.
+  const auth = createAuthenticator(options.deps);
   await app.register((webhooks, _opts, done) => {
     registerWebhookRoutes(webhooks, options, metrics);
     done();
@@ -96,7 +104,6 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       // The API speaks JSON only: Fastify's default text/plain parser would hand a string to the
       // body schema and answer 400 where 415 is the truth.
       v1.removeContentTypeParser('text/plain');
-      const auth = createAuthenticator(options.deps);
       v1.addHook('onRequest', auth.onRequest);
       registerApiRoutes(v1, options, { onApiKeyRevoked: auth.forget });
       registerTemplateRoutes(v1, options);
@@ -108,6 +115,18 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       done();
     },
     { prefix: '/v1' },
+  );
+  await app.register(
+    (graph, _opts, done) => {
+      graph.decorateRequest('workspaceId', '');
+      graph.decorateRequest('apiKeyId', '');
+      graph.removeContentTypeParser('text/plain');
+      installGraphErrorHandlers(graph);
+      graph.addHook('onRequest', auth.onRequest);
+      registerGraphRoutes(graph, options);
+      done();
+    },
+    { prefix: '/graph' },
   );
   app.get('/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
   return app;

@@ -1,0 +1,180 @@
+// The Cloud-API-compatible surface (`/graph/{version}/…`): Meta-shaped requests and answers over
+// Parley's own send path, so existing Cloud API client code works by changing its base URL.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { metaCodeForReason, reasonForMetaCode } from '../../core/reason-codes.ts';
+import type { OutboundContent } from '../../core/messages.ts';
+import type { Channel } from '../../ports/store.ts';
+import {
+  findGraphChannel,
+  graphMarkRead,
+  graphSend,
+  type GraphInvalid,
+} from '../../app/graph-messages.ts';
+import { GraphApiError } from '../problem.ts';
+import { sendMessageBody } from '../schemas.ts';
+import type { HttpOptions } from '../server.ts';
+
+const node = z.string().min(1).max(200);
+const graphParams = z.object({ version: z.string().regex(/^v\d+(\.\d+)?$/), node });
+
+const sendEnvelope = z
+  .object({
+    messaging_product: z.literal('whatsapp'),
+    recipient_type: z.literal('individual').optional(),
+    to: z.string().min(1).max(40),
+    type: z.string().default('text'),
+    context: z.object({ message_id: z.string().min(1).max(200) }).optional(),
+    biz_opaque_callback_data: z.string().max(512).optional(),
+  })
+  .loose();
+
+const readBody = z
+  .object({
+    messaging_product: z.literal('whatsapp'),
+    status: z.literal('read'),
+    message_id: z.string().min(1).max(200),
+    typing_indicator: z.object({ type: z.literal('text') }).optional(),
+  })
+  .strict();
+
+/** `a.b.0` → `a['b'][0]`, the way Meta names parameters in its error details. */
+function paramPath(path: readonly PropertyKey[]): string {
+  const [head, ...rest] = path.map(String);
+  return `${head ?? 'body'}${rest.map((p) => (/^\d+$/.test(p) ? `[${p}]` : `['${p}']`)).join('')}`;
+}
+
+/** Zod issues as Meta's code 100 "Invalid parameter" with every finding in the details. */
+function invalidParameter(error: z.ZodError): GraphApiError {
+  const details = error.issues.map((i) => `Param ${paramPath(i.path)}: ${i.message}`).join('; ');
+  return new GraphApiError(100, details, { parleyCode: 'validation_failed' });
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw invalidParameter(result.error);
+  return result.data;
+}
+
+function graphInvalid(outcome: GraphInvalid): GraphApiError {
+  switch (outcome.code) {
+    case 'not_found':
+      return new GraphApiError(100, outcome.detail, { subcode: 33, parleyCode: 'not_found' });
+    case 'idempotency_conflict':
+      return new GraphApiError(100, outcome.detail, { parleyCode: 'idempotency_conflict' });
+    case 'not_supported':
+      return new GraphApiError(131051, outcome.detail, { parleyCode: 'not_supported' });
+    case 'invalid_parameter':
+      return new GraphApiError(100, outcome.detail, { parleyCode: 'invalid_request' });
+  }
+}
+
+function headerValue(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' && value !== '' ? value.slice(0, 200) : undefined;
+}
+
+export function registerGraphRoutes(app: FastifyInstance, options: HttpOptions): void {
+  const deps = options.deps;
+
+  async function channelOf(request: FastifyRequest, id: string): Promise<Channel> {
+    const channel = await findGraphChannel(deps, request.workspaceId, id);
+    if (!channel)
+      throw new GraphApiError(
+        100,
+        `Unsupported post request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+        { subcode: 33, parleyCode: 'not_found' },
+      );
+    return channel;
+  }
+
+  app.post(
+    '/:version/:node/messages',
+    {
+      schema: {
+        tags: ['cloud-api'],
+        summary:
+          'Cloud API send or mark-as-read, Meta-shaped; goes through Parley policy, pacing and ledger',
+      },
+    },
+    async (request, reply) => {
+      const params = parse(graphParams, request.params);
+      const channel = await channelOf(request, params.node);
+      const body: unknown = request.body;
+      if (typeof body === 'object' && body !== null && 'status' in body) {
+        const read = parse(readBody, body);
+        const outcome = await graphMarkRead(deps, request.workspaceId, channel, read.message_id);
+        if (outcome.kind === 'invalid') throw graphInvalid(outcome);
+        if (outcome.kind === 'failed') {
+          const f = outcome.failure;
+          const code = /^\d+$/.test(f.providerCode ?? '') ? Number(f.providerCode) : NaN;
+          throw new GraphApiError(
+            Number.isFinite(code) && reasonForMetaCode(code) === f.reason
+              ? code
+              : metaCodeForReason(f.reason),
+            f.details ?? f.title ?? f.reason,
+            { parleyCode: f.reason },
+          );
+        }
+        return { success: true };
+      }
+      const envelope = parse(sendEnvelope, body);
+      const { type } = envelope;
+      const own = (body as Record<string, unknown>)[type];
+      const checked = sendMessageBody.safeParse({
+        channelId: channel.id,
+        to: envelope.to,
+        type,
+        [type]: own,
+      });
+      if (!checked.success) {
+        const unknownType = checked.error.issues.some(
+          (i) => i.code === 'invalid_union' && i.path.length === 1 && i.path[0] === 'type',
+        );
+        if (unknownType)
+          throw new GraphApiError(131051, `Unsupported message type: ${type}`, {
+            parleyCode: 'validation_failed',
+          });
+        throw invalidParameter(checked.error);
+      }
+      // The type's own object, as validated (unknown keys of loose parts stripped).
+      const content = {
+        type,
+        [type]: (checked.data as Record<string, unknown>)[type],
+      } as OutboundContent;
+      const outcome = await graphSend(deps, {
+        workspaceId: request.workspaceId,
+        channel,
+        to: envelope.to,
+        content,
+        ...(envelope.context ? { contextMessageId: envelope.context.message_id } : {}),
+        ...(headerValue(request, 'idempotency-key') !== undefined
+          ? { idempotencyKey: headerValue(request, 'idempotency-key') }
+          : {}),
+      });
+      if (outcome.kind === 'invalid') throw graphInvalid(outcome);
+      if (outcome.kind === 'refused') {
+        const m = outcome.message;
+        throw new GraphApiError(
+          metaCodeForReason(outcome.reason),
+          m.reasonDetail ?? outcome.reason,
+          {
+            parleyCode: outcome.reason,
+            extras: { message_id: m.id },
+          },
+        );
+      }
+      options.onMessageQueued();
+      return reply.status(200).send({
+        messaging_product: 'whatsapp',
+        contacts: [{ input: envelope.to, wa_id: outcome.waId }],
+        messages: [
+          {
+            id: outcome.message.id,
+            ...(content.type === 'template' ? { message_status: 'accepted' } : {}),
+          },
+        ],
+      });
+    },
+  );
+}
