@@ -979,6 +979,42 @@ describe('Cloud API provider — Meta specifics', () => {
     },
   );
 
+  it('TPL-9: an edit posts the new content to the template id, without name or language, and the template goes back to review', async () => {
+    server.on('POST', '/v23.0/594425479261596', { body: { success: true } });
+    assert.equal(typeof provider.editTemplate, 'function', 'the Cloud API edits templates');
+    const answer = await provider.editTemplate!(CHANNEL, '594425479261596', {
+      name: 'order_update',
+      language: 'en_US',
+      category: 'UTILITY',
+      components: [
+        { type: 'BODY', text: 'Your order {{1}} ships today.', example: { body_text: [['42']] } },
+      ],
+    });
+    assert.deepEqual(answer, { status: 'PENDING' });
+    const request = server.requests[0]!;
+    assert.equal(request.method, 'POST');
+    assert.equal(request.path, '/v23.0/594425479261596');
+    assert.deepEqual(request.json, {
+      category: 'UTILITY',
+      components: [
+        { type: 'BODY', text: 'Your order {{1}} ships today.', example: { body_text: [['42']] } },
+      ],
+    });
+  });
+
+  it('TPL-9: an edit Meta does not confirm is an error, not a silent success', async () => {
+    server.on('POST', '/v23.0/594425479261596', { body: { success: false } });
+    await assert.rejects(
+      provider.editTemplate!(CHANNEL, '594425479261596', {
+        name: 'order_update',
+        language: 'en_US',
+        category: 'UTILITY',
+        components: [{ type: 'BODY', text: 'Hi' }],
+      }),
+      /did not confirm the edit of order_update/,
+    );
+  });
+
   it('C: template calls without a WABA id fail with a precise error, before any request', async () => {
     await assert.rejects(
       provider.listTemplates({ ...CHANNEL, wabaId: undefined }),

@@ -168,6 +168,12 @@ export interface CloudApiProvider extends Provider {
     template: TemplateDefinition,
   ): Promise<{ id: string; status?: string; category?: string }>;
   deleteTemplate(channel: ChannelAddress, target: { name: string; hsmId?: string }): Promise<void>;
+  /** Absent on 360dialog, which documents no edit: the registry then says to edit in its hub. */
+  editTemplate?(
+    channel: ChannelAddress,
+    providerTemplateId: string,
+    template: TemplateDefinition,
+  ): Promise<{ status?: string; category?: string }>;
   registerDialog360Webhook(url: string, headers?: Readonly<Record<string, string>>): Promise<void>;
   downloadMedia(mediaId: string): Promise<DownloadedMedia>;
   checkConnection(channel?: ChannelAddress): Promise<ConnectionCheck[]>;
@@ -454,6 +460,35 @@ export function createCloudApiProvider(
     if (status !== undefined) result.status = status;
     if (category !== undefined) result.category = category;
     return result;
+  }
+
+  /**
+   * TPL-9: an edit keeps the template's id; only its content (and, for a template not yet
+   * approved, its category) changes, so name and language are not sent. Meta answers
+   * `{success: true}`; the template goes back to review and its status arrives by webhook.
+   * @see https://developers.facebook.com/docs/whatsapp/business-management-api/message-templates#edit-a-message-template
+   */
+  async function editTemplate(
+    _channel: ChannelAddress,
+    providerTemplateId: string,
+    template: TemplateDefinition,
+  ): Promise<{ status?: string; category?: string }> {
+    const name = template.name;
+    const content = Object.fromEntries(
+      Object.entries(template).filter(([key]) => key !== 'name' && key !== 'language'),
+    );
+    const json = await call(
+      'POST',
+      `${prefix}/${encodeURIComponent(providerTemplateId)}`,
+      `editing template ${name}`,
+      content,
+    );
+    if (!isObject(json) || json.success !== true)
+      throw new CloudApiRequestError(`the provider did not confirm the edit of ${name}`, {
+        reason: 'provider_unavailable',
+        details: 'the answer had no "success": true',
+      });
+    return { status: 'PENDING' };
   }
 
   async function deleteTemplate(
@@ -886,6 +921,7 @@ export function createCloudApiProvider(
     parseWebhook: (request: RawWebhook) => parseMetaWebhook(request.body, { receivedAt: now() }),
     listTemplates,
     createTemplate,
+    ...(graphPaths ? { editTemplate } : {}),
     deleteTemplate,
     registerDialog360Webhook,
     // Only 360dialog has a webhook-registration endpoint; Meta's is configured in the app dashboard.
