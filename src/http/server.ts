@@ -32,6 +32,7 @@ import { registerMediaRoutes } from './routes/media.ts';
 import { registerConnectionHealthRoutes } from './routes/connection-health.ts';
 import { registerGraphRoutes } from './routes/graph.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { registerUi } from './ui.ts';
 
 export interface HttpOptions {
   readonly deps: AppDeps;
@@ -129,6 +130,8 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
     { prefix: '/graph' },
   );
   app.get('/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  // Last: the inbox answers only what no API, webhook or operational route claims.
+  await registerUi(app);
   return app;
 }
 

@@ -1,0 +1,581 @@
+// The composer: free text while the window is open; a template picker (or a parked reply) after.
+import {
+  useEffect,
+  useMemo,
+  useRef,
+  useState,
+  type SyntheticEvent,
+  type KeyboardEvent,
+} from 'react';
+import {
+  ApiError,
+  api,
+  query,
+  type ConversationItem,
+  type Eligibility,
+  type TemplatePreview,
+  type TemplateSummary,
+  type TranscriptItem,
+} from '../api.ts';
+
+interface Canned {
+  id: string;
+  title: string;
+  text: string;
+}
+
+const newKey = () =>
+  typeof crypto !== 'undefined' && 'randomUUID' in crypto
+    ? crypto.randomUUID()
+    : `${Date.now()}-${Math.random()}`;
+
+function errorText(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.code === 'window_closed')
+      return 'The 24-hour window has closed: only a template can be sent now.';
+    return error.detail;
+  }
+  return 'The message could not be sent. Try again.';
+}
+
+export function Composer({
+  conversation,
+  quote,
+  onClearQuote,
+  onSent,
+}: {
+  conversation: ConversationItem;
+  quote: TranscriptItem | null;
+  onClearQuote: () => void;
+  onSent: () => void;
+}) {
+  const [mode, setMode] = useState<'reply' | 'note'>('reply');
+  if (!conversation.window.open && mode === 'reply')
+    return (
+      <div className="composer closed" aria-label="Composer">
+        <div className="composer-tabs" role="tablist" aria-label="Composer mode">
+          <button type="button" role="tab" aria-selected="true">
+            Template
+          </button>
+          <button type="button" role="tab" aria-selected="false" onClick={() => setMode('note')}>
+            Internal note
+          </button>
+        </div>
+        <p className="window-closed-note" role="status">
+          The customer has not written in the last 24 hours, so WhatsApp only accepts an approved
+          template. Pick one below, or park your reply until the customer answers.
+        </p>
+        <TemplatePicker conversation={conversation} onSent={onSent} />
+      </div>
+    );
+  return (
+    <div className={`composer ${mode}`} aria-label="Composer">
+      <div className="composer-tabs" role="tablist" aria-label="Composer mode">
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === 'reply'}
+          onClick={() => setMode('reply')}
+        >
+          {conversation.window.open ? 'Reply' : 'Template'}
+        </button>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === 'note'}
+          onClick={() => setMode('note')}
+        >
+          Internal note
+        </button>
+      </div>
+      {mode === 'note' ? (
+        <NoteForm conversationId={conversation.id} onSent={onSent} />
+      ) : (
+        <TextForm
+          conversation={conversation}
+          quote={quote}
+          onClearQuote={onClearQuote}
+          onSent={onSent}
+        />
+      )}
+    </div>
+  );
+}
+
+function TextForm({
+  conversation,
+  quote,
+  onClearQuote,
+  onSent,
+}: {
+  conversation: ConversationItem;
+  quote: TranscriptItem | null;
+  onClearQuote: () => void;
+  onSent: () => void;
+}) {
+  const [text, setText] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [canned, setCanned] = useState<Canned[]>([]);
+  const file = useRef<HTMLInputElement | null>(null);
+
+  useEffect(() => {
+    api
+      .get<{ items: Array<Record<string, unknown>> }>('/v1/canned-responses')
+      .then((r) =>
+        setCanned(
+          r.items.map((c) => ({
+            id: String(c.id),
+            title: [c.title, c.shortcut, c.name, c.id].find((v) => typeof v === 'string') ?? '',
+            text: [c.text, c.body].find((v) => typeof v === 'string') ?? '',
+          })),
+        ),
+      )
+      .catch(() => setCanned([]));
+  }, []);
+
+  const envelope = () => ({
+    channelId: conversation.channelId,
+    to: conversation.contact.phone,
+    ...(quote ? { replyTo: quote.id } : {}),
+  });
+
+  const send = async (e?: SyntheticEvent) => {
+    e?.preventDefault();
+    const body = text.trim();
+    if (!body || busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(
+        '/v1/messages',
+        { ...envelope(), type: 'text', text: { body } },
+        {
+          'idempotency-key': newKey(),
+        },
+      );
+      setText('');
+      onSent();
+    } catch (err) {
+      setError(errorText(err));
+      if (err instanceof ApiError && err.code === 'window_closed') onSent();
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const attach = async (f: File) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const uploaded = await api.post<{ id: string }>('/v1/media', f, {
+        'content-type': f.type || 'application/octet-stream',
+        'x-filename': encodeURIComponent(f.name),
+      });
+      const kind = f.type.startsWith('image/')
+        ? 'image'
+        : f.type.startsWith('video/')
+          ? 'video'
+          : f.type.startsWith('audio/')
+            ? 'audio'
+            : 'document';
+      const media: Record<string, string> = { id: uploaded.id };
+      if (kind === 'document') media.filename = f.name;
+      if (text.trim() && kind !== 'audio') media.caption = text.trim();
+      await api.post(
+        '/v1/messages',
+        { ...envelope(), type: kind, [kind]: media },
+        {
+          'idempotency-key': newKey(),
+        },
+      );
+      setText('');
+      onSent();
+    } catch (err) {
+      setError(
+        err instanceof ApiError && err.status === 404
+          ? 'Attachments are not available on this Parley yet.'
+          : errorText(err),
+      );
+    } finally {
+      setBusy(false);
+      if (file.current) file.current.value = '';
+    }
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey) {
+      e.preventDefault();
+      void send();
+    }
+  };
+
+  return (
+    <form className="composer-form" onSubmit={(e) => void send(e)}>
+      {quote && (
+        <div className="quote-preview">
+          <span>Replying to: {quote.text.slice(0, 80)}</span>
+          <button
+            type="button"
+            className="link"
+            onClick={onClearQuote}
+            aria-label="Cancel the quote"
+          >
+            ✕
+          </button>
+        </div>
+      )}
+      <label className="sr-only" htmlFor="composer-text">
+        Message
+      </label>
+      <textarea
+        id="composer-text"
+        rows={2}
+        placeholder="Write a reply (Enter sends, Shift+Enter for a new line)"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+      />
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="composer-bar">
+        {canned.length > 0 && (
+          <select
+            aria-label="Canned responses"
+            value=""
+            onChange={(e) => {
+              const picked = canned.find((c) => c.id === e.target.value);
+              if (picked) setText((t) => (t ? `${t}\n${picked.text}` : picked.text));
+            }}
+          >
+            <option value="">Canned responses…</option>
+            {canned.map((c) => (
+              <option key={c.id} value={c.id}>
+                {c.title}
+              </option>
+            ))}
+          </select>
+        )}
+        <label className="secondary file-button">
+          Attach
+          <input
+            ref={file}
+            type="file"
+            className="sr-only"
+            aria-label="Attach a file"
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) void attach(f);
+            }}
+          />
+        </label>
+        <button type="submit" className="primary" disabled={busy || !text.trim()}>
+          Send
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function NoteForm({ conversationId, onSent }: { conversationId: string; onSent: () => void }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (e: SyntheticEvent) => {
+    e.preventDefault();
+    if (!text.trim()) return;
+    try {
+      await api.post(`/v1/conversations/${encodeURIComponent(conversationId)}/notes`, {
+        text: text.trim(),
+      });
+      setText('');
+      setError(null);
+      onSent();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+  return (
+    <form className="composer-form" onSubmit={(e) => void submit(e)}>
+      <label className="sr-only" htmlFor="note-text">
+        Internal note
+      </label>
+      <textarea
+        id="note-text"
+        rows={2}
+        placeholder="A note for your team; the customer never sees it"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+      />
+      {error && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="composer-bar">
+        <button type="submit" className="primary" disabled={!text.trim()}>
+          Add note
+        </button>
+      </div>
+    </form>
+  );
+}
+
+/** `{{1}}` or `{{name}}` placeholders of a component's text, in order, once each. */
+export function placeholders(text: unknown): string[] {
+  if (typeof text !== 'string') return [];
+  const seen: string[] = [];
+  for (const match of text.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g))
+    if (match[1] && !seen.includes(match[1])) seen.push(match[1]);
+  return seen;
+}
+
+interface Slot {
+  component: 'header' | 'body';
+  key: string;
+}
+
+function slotsOf(template: TemplateSummary): Slot[] {
+  const slots: Slot[] = [];
+  for (const c of template.components) {
+    const type = typeof c.type === 'string' ? c.type.toUpperCase() : '';
+    const format = typeof c.format === 'string' ? c.format.toUpperCase() : 'TEXT';
+    if (type === 'HEADER' && format === 'TEXT')
+      for (const key of placeholders(c.text)) slots.push({ component: 'header', key });
+    if (type === 'BODY')
+      for (const key of placeholders(c.text)) slots.push({ component: 'body', key });
+  }
+  return slots;
+}
+
+function componentsOf(slots: Slot[], values: Record<string, string>) {
+  const named = (key: string) => !/^\d+$/.test(key);
+  return (['header', 'body'] as const)
+    .map((component) => ({
+      type: component,
+      parameters: slots
+        .filter((s) => s.component === component)
+        .map((s) => ({
+          type: 'text',
+          text: values[`${s.component}:${s.key}`] ?? '',
+          ...(named(s.key) ? { parameter_name: s.key } : {}),
+        })),
+    }))
+    .filter((c) => c.parameters.length > 0);
+}
+
+function TemplatePicker({
+  conversation,
+  onSent,
+}: {
+  conversation: ConversationItem;
+  onSent: () => void;
+}) {
+  const [templates, setTemplates] = useState<TemplateSummary[]>([]);
+  const [templateId, setTemplateId] = useState('');
+  const [values, setValues] = useState<Record<string, string>>({});
+  const [preview, setPreview] = useState<TemplatePreview | null>(null);
+  const [eligibility, setEligibility] = useState<Eligibility | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [parkText, setParkText] = useState('');
+  const [reengage, setReengage] = useState(true);
+  const [parked, setParked] = useState<string | null>(null);
+
+  useEffect(() => {
+    api
+      .get<{ items: TemplateSummary[] }>('/v1/templates')
+      .then((r) =>
+        setTemplates(
+          r.items.filter(
+            (t) =>
+              (t.effectiveStatus ?? t.status).toUpperCase() === 'APPROVED' &&
+              (t.channelId === null || t.channelId === conversation.channelId),
+          ),
+        ),
+      )
+      .catch((err: unknown) => setError(errorText(err)));
+    api
+      .get<Eligibility>(
+        `/v1/contacts/${encodeURIComponent(conversation.contact.id)}/eligibility${query({ channel: conversation.channelId })}`,
+      )
+      .then(setEligibility)
+      .catch(() => setEligibility(null));
+  }, [conversation.channelId, conversation.contact.id]);
+
+  const template = templates.find((t) => t.id === templateId) ?? null;
+  const slots = useMemo(() => (template ? slotsOf(template) : []), [template]);
+  const components = useMemo(() => componentsOf(slots, values), [slots, values]);
+
+  // Live preview, rendered by Parley (TPL-12) with the parameters as typed.
+  useEffect(() => {
+    if (!template) {
+      setPreview(null);
+      return;
+    }
+    const timer = setTimeout(() => {
+      api
+        .post<TemplatePreview>(`/v1/templates/${encodeURIComponent(template.id)}/preview`, {
+          components,
+        })
+        .then(setPreview)
+        .catch(() => setPreview(null));
+    }, 200);
+    return () => clearTimeout(timer);
+  }, [template, components]);
+
+  const purpose = template?.category.toLowerCase() ?? null;
+  const consent = purpose ? eligibility?.consent[purpose] : undefined;
+  const missing = slots.some((s) => !(values[`${s.component}:${s.key}`] ?? '').trim());
+
+  const send = async (e: SyntheticEvent) => {
+    e.preventDefault();
+    if (!template) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.post(
+        '/v1/messages',
+        {
+          channelId: conversation.channelId,
+          to: conversation.contact.phone,
+          type: 'template',
+          template: {
+            name: template.name,
+            language: { code: template.language },
+            ...(components.length > 0 ? { components } : {}),
+          },
+        },
+        { 'idempotency-key': newKey() },
+      );
+      setValues({});
+      setTemplateId('');
+      onSent();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const park = async () => {
+    if (!parkText.trim()) return;
+    setError(null);
+    try {
+      await api.post(`/v1/conversations/${encodeURIComponent(conversation.id)}/park`, {
+        text: parkText.trim(),
+        ...(reengage && template
+          ? { reengagement: { templateId: template.id, parameters: components } }
+          : {}),
+      });
+      setParked(parkText.trim());
+      setParkText('');
+      onSent();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
+  return (
+    <div className="template-picker">
+      <form onSubmit={(e) => void send(e)} aria-label="Send a template">
+        <label>
+          Template
+          <select
+            value={templateId}
+            onChange={(e) => {
+              setTemplateId(e.target.value);
+              setValues({});
+            }}
+          >
+            <option value="">Choose an approved template…</option>
+            {templates.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name} ({t.language}, {t.category.toLowerCase()})
+              </option>
+            ))}
+          </select>
+        </label>
+        {templates.length === 0 && (
+          <p className="hint">No approved template for this channel yet (see Templates).</p>
+        )}
+        {template && (
+          <>
+            <fieldset className="parameters">
+              <legend>Parameters</legend>
+              {slots.length === 0 && <p className="hint">This template takes no parameters.</p>}
+              {slots.map((s) => {
+                const key = `${s.component}:${s.key}`;
+                return (
+                  <label key={key}>
+                    {s.component === 'header' ? 'Header' : 'Body'} {`{{${s.key}}}`}
+                    <input
+                      value={values[key] ?? ''}
+                      required
+                      onChange={(e) => setValues((v) => ({ ...v, [key]: e.target.value }))}
+                    />
+                  </label>
+                );
+              })}
+            </fieldset>
+            <div className="preview" aria-live="polite">
+              <span className="preview-label">Preview</span>
+              <p data-testid="template-preview">{preview?.text ?? '…'}</p>
+              {preview && !preview.valid && preview.problem && !missing && (
+                <p className="error">{preview.problem.detail}</p>
+              )}
+            </div>
+            <p
+              className={`consent ${consent && !consent.allowed ? 'blocked' : ''}`}
+              data-testid="consent"
+            >
+              Consent for {purpose}:{' '}
+              {consent
+                ? `${consent.state.replaceAll('_', ' ')}${consent.allowed ? ' — may be sent' : ' — sending is not allowed'}`
+                : 'unknown'}
+            </p>
+          </>
+        )}
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button
+          type="submit"
+          className="primary"
+          disabled={!template || busy || missing || (consent ? !consent.allowed : false)}
+        >
+          Send template
+        </button>
+      </form>
+      <details className="park">
+        <summary>Park a reply until the customer answers</summary>
+        <label>
+          Reply to hold
+          <textarea rows={2} value={parkText} onChange={(e) => setParkText(e.target.value)} />
+        </label>
+        <label className="inline">
+          <input
+            type="checkbox"
+            checked={reengage}
+            onChange={(e) => setReengage(e.target.checked)}
+            disabled={!template}
+          />
+          Send the chosen template now to re-engage
+        </label>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => void park()}
+          disabled={!parkText.trim()}
+        >
+          Park reply
+        </button>
+        {parked && <p role="status">Held: “{parked}” goes out when the customer writes.</p>}
+      </details>
+    </div>
+  );
+}

@@ -1,0 +1,94 @@
+// Reports: first-response and resolution times per agent and per department.
+import { useState } from 'react';
+import { query } from './api.ts';
+import { ErrorNote, useResource } from './common.tsx';
+import { duration } from './format.ts';
+
+interface Timing {
+  median: number | null;
+  p90: number | null;
+  count: number;
+}
+
+interface Row {
+  id: string | null;
+  name: string;
+  firstResponse: Timing;
+  resolution: Timing;
+}
+
+interface Report {
+  agents: Row[];
+  departments: Row[];
+}
+
+const DAY = 86_400_000;
+const ms = (v: number | null) => (v === null ? '—' : duration(v));
+
+function Table({ caption, rows }: { caption: string; rows: Row[] }) {
+  return (
+    <table className="data-table">
+      <caption>{caption}</caption>
+      <thead>
+        <tr>
+          <th scope="col">Name</th>
+          <th scope="col">First response (median)</th>
+          <th scope="col">First response (p90)</th>
+          <th scope="col">Resolution (median)</th>
+          <th scope="col">Resolution (p90)</th>
+          <th scope="col">Conversations</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.length === 0 && (
+          <tr>
+            <td colSpan={6} className="hint">
+              Nothing in this period.
+            </td>
+          </tr>
+        )}
+        {rows.map((r) => (
+          <tr key={r.id ?? r.name}>
+            <th scope="row">{r.name}</th>
+            <td>{ms(r.firstResponse.median)}</td>
+            <td>{ms(r.firstResponse.p90)}</td>
+            <td>{ms(r.resolution.median)}</td>
+            <td>{ms(r.resolution.p90)}</td>
+            <td className="num">{Math.max(r.firstResponse.count, r.resolution.count)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function ReportsPage() {
+  const [days, setDays] = useState(7);
+  const [to] = useState(() => Date.now());
+  const from = to - days * DAY;
+  const { data, error } = useResource<Report>(
+    `/v1/reports/response-times${query({ from: new Date(from).toISOString(), to: new Date(to).toISOString() })}`,
+  );
+  return (
+    <section className="page">
+      <div className="page-head">
+        <h1>Reports</h1>
+        <label>
+          Period
+          <select value={days} onChange={(e) => setDays(Number(e.target.value))}>
+            <option value={1}>Last 24 hours</option>
+            <option value={7}>Last 7 days</option>
+            <option value={30}>Last 30 days</option>
+          </select>
+        </label>
+      </div>
+      <ErrorNote error={error} />
+      {data && (
+        <>
+          <Table caption="Per agent" rows={data.agents ?? []} />
+          <Table caption="Per department" rows={data.departments ?? []} />
+        </>
+      )}
+    </section>
+  );
+}
