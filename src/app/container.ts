@@ -55,6 +55,13 @@ import { createSecretBox, resolveSecretKey } from './secrets.ts';
 
 export const VERSION = '0.1.0';
 
+/** `parley emulator`: the sandbox world as a standalone Cloud API server (wired here, run by the CLI). */
+export { startEmulator } from '../adapters/providers/sandbox/emulator/index.ts';
+export type {
+  EmulatorOptions,
+  RunningEmulator,
+} from '../adapters/providers/sandbox/emulator/index.ts';
+
 export interface ContainerOverrides {
   readonly clock?: Clock;
   /** Timer for simulated delays (the sandbox); a manual clock's `schedule` in tests. */

@@ -4,6 +4,13 @@ import { createHash } from 'node:crypto';
 import { opensWindow } from '../../../core/care-window.ts';
 import type { Referral } from '../../../core/inbound.ts';
 import type { TemplateBody } from '../../../core/messages.ts';
+import {
+  fullBucket,
+  PAIR_RULE,
+  takeTokens,
+  type BucketRule,
+  type BucketState,
+} from '../../../core/rate-limit.ts';
 import { DAY, SECOND } from '../../../core/time.ts';
 import type { Clock } from '../../../ports/clock.ts';
 import { signMetaBody } from '../meta-cloud/meta-signature.ts';
@@ -84,6 +91,16 @@ export interface SandboxWorldOptions {
   readonly seedTemplates?: boolean;
   /** LIM-1: answer 130429 when a number sends more than its `throughputMps` in one second (default off). */
   readonly enforceThroughput?: boolean;
+  /**
+   * LIM-2: answer 131056 when one (number, user) pair gets messages faster than the pair rate
+   * (`true` for Meta's rule: bursts of 45, then one per 6 s; default off).
+   */
+  readonly enforcePairRate?: boolean | BucketRule;
+  /**
+   * Media a simulated user sends (image, audio …): makes the bytes behind a new media id, so a
+   * receiver can download it (the HTTP emulator keeps them); default: an id with nothing behind it.
+   */
+  readonly inboundMedia?: (mimeType: string) => { readonly id: string; readonly sha256: string };
   /** The `hub.verify_token` of the GET handshake. */
   readonly verifyToken?: string;
   /** Delivery attempts per webhook before it is dropped (default 6: 1 s, 2 s, 4 s … apart). */
@@ -144,6 +161,8 @@ export interface SandboxChaos {
   readonly lateFailures?: number;
   /** Meta code of those late failures (default 131026, message undeliverable). */
   readonly lateFailureCode?: number;
+  /** Every webhook is held back by a delay drawn from this range (ms; default none). */
+  readonly webhookDelayMs?: DelayRange;
 }
 
 export type SandboxChaosState = {
@@ -161,6 +180,7 @@ const CALM: SandboxChaosState = {
   reorderWebhooks: false,
   lateFailures: 0,
   lateFailureCode: 131026,
+  webhookDelayMs: [0, 0],
 };
 
 /** What the Cloud API endpoint answers, or that it never answers (a timeout). */
@@ -255,6 +275,8 @@ interface UserState {
   lastBusinessMessage: { id: string; at: number } | null;
   lastUserMessage: { id: string; at: number } | null;
   unread: string[];
+  /** LIM-2 token bucket of this pair (only kept when the pair rate is enforced). */
+  pair: BucketState | null;
 }
 
 type Json = Record<string, unknown>;
@@ -294,6 +316,9 @@ export class SandboxWorld {
   readonly #autoRegister: boolean;
   readonly #seedTemplates: boolean;
   readonly #enforceThroughput: boolean;
+  readonly #pairRule: BucketRule | null;
+  readonly #inboundMedia:
+    ((mimeType: string) => { readonly id: string; readonly sha256: string }) | undefined;
   readonly #maxAttempts: number;
   readonly #historyLimit: number;
   readonly #onError: (error: unknown) => void;
@@ -339,6 +364,9 @@ export class SandboxWorld {
     this.#autoRegister = options.autoRegisterNumbers ?? true;
     this.#seedTemplates = options.seedTemplates ?? true;
     this.#enforceThroughput = options.enforceThroughput ?? false;
+    const pair = options.enforcePairRate ?? false;
+    this.#pairRule = pair === true ? PAIR_RULE : pair === false ? null : pair;
+    this.#inboundMedia = options.inboundMedia;
     this.#maxAttempts = Math.max(1, options.maxDeliveryAttempts ?? 6);
     this.#historyLimit = options.historyLimit ?? 10_000;
     this.#onError = options.onError ?? (() => undefined);
@@ -396,6 +424,12 @@ export class SandboxWorld {
 
   number(phoneNumberId: string): SandboxNumber | undefined {
     return this.#numbers.get(phoneNumberId);
+  }
+
+  /** A business number of this WABA (the first registered), for WABA-level endpoints. */
+  numberOfWaba(wabaId: string): SandboxNumber | undefined {
+    for (const number of this.#numbers.values()) if (number.wabaId === wabaId) return number;
+    return undefined;
   }
 
   numbers(): SandboxNumber[] {
@@ -745,6 +779,15 @@ export class SandboxWorld {
       return this.#reject(130429, undefined, { 'retry-after': '1' });
 
     const user = this.#user(number.phoneNumberId, valid.to);
+    if (this.#pairRule) {
+      // LIM-2: Meta refuses the send itself; other users of the same number are unaffected
+      const taken = takeTokens(user.pair ?? fullBucket(this.#pairRule, now), this.#pairRule, now);
+      user.pair = taken.state;
+      if (!taken.ok)
+        return this.#reject(131056, undefined, {
+          'retry-after': String(Math.max(1, Math.ceil((taken.retryAt - now) / SECOND))),
+        });
+    }
     const windowOpen = user.lastInboundAt !== null && now < user.lastInboundAt + DAY;
     if (!late && this.#unreachable.has(valid.to))
       late = { code: 131026, details: metaErrorText(131026).details };
@@ -963,12 +1006,17 @@ export class SandboxWorld {
     number: SandboxNumber,
     from: string,
   ): unknown {
-    const media = (mime: string, extra: Json = {}): Json => {
+    const file = (mime: string): { id: string; sha256: string } => {
+      if (this.#inboundMedia) return this.#inboundMedia(mime);
       const id = this.#mediaId();
+      return { id, sha256: createHash('sha256').update(id).digest('base64') };
+    };
+    const media = (mime: string, extra: Json = {}): Json => {
+      const { id, sha256 } = file(mime);
       return {
         ...(input.text === undefined ? {} : { caption: input.text }),
         mime_type: mime,
-        sha256: createHash('sha256').update(id).digest('base64'),
+        sha256,
         id,
         ...extra,
       };
@@ -981,22 +1029,16 @@ export class SandboxWorld {
         return media('image/jpeg');
       case 'video':
         return media('video/mp4');
-      case 'audio':
-        return {
-          mime_type: 'audio/ogg; codecs=opus',
-          sha256: createHash('sha256').update(from).digest('base64'),
-          id: this.#mediaId(),
-          voice: true,
-        };
+      case 'audio': {
+        const { id, sha256 } = file('audio/ogg; codecs=opus');
+        return { mime_type: 'audio/ogg; codecs=opus', sha256, id, voice: true };
+      }
       case 'document':
         return media('application/pdf', { filename: 'receipt.pdf' });
-      case 'sticker':
-        return {
-          mime_type: 'image/webp',
-          sha256: createHash('sha256').update(from).digest('base64'),
-          id: this.#mediaId(),
-          animated: false,
-        };
+      case 'sticker': {
+        const { id, sha256 } = file('image/webp');
+        return { mime_type: 'image/webp', sha256, id, animated: false };
+      }
       case 'location':
         return {
           latitude: 51.5072,
@@ -1109,6 +1151,7 @@ export class SandboxWorld {
         lastBusinessMessage: null,
         lastUserMessage: null,
         unread: [],
+        pair: null,
       };
       this.#users.set(key, user);
     }
@@ -1166,7 +1209,10 @@ export class SandboxWorld {
 
   /** Delivers now; under chaos, once more a little later. A failed delivery is retried with backoff. */
   async #emit(webhook: SandboxWebhook): Promise<void> {
-    await this.#attempt(webhook, 1, false);
+    // no draw when calm, so seeded worlds replay the same jitter as before
+    const delay = this.#chaos.webhookDelayMs[1] > 0 ? this.#jitter(this.#chaos.webhookDelayMs) : 0;
+    if (delay > 0) this.schedule(this.clock.now() + delay, () => this.#attempt(webhook, 1, false));
+    else await this.#attempt(webhook, 1, false);
     if (this.#chaos.duplicateWebhooks > 0 && this.random() < this.#chaos.duplicateWebhooks)
       this.schedule(this.clock.now() + this.#jitter([100, 1_500]), () =>
         this.#attempt(webhook, 1, true),

@@ -229,6 +229,13 @@ export interface MetaOpenApi {
   operationFor(method: string, pathname: string): string | undefined;
   /** Validation errors for a request body (empty when valid). */
   validateBody(operation: string, method: string, body: unknown): string[];
+  /**
+   * Validation errors for a response body against the operation's JSON schema for that status
+   * (for the emulator's answers); an error when the description has none.
+   */
+  validateResponse(operation: string, method: string, status: number, body: unknown): string[];
+  /** Validation errors against one named schema of the description (e.g. `GraphAPIError`). */
+  validateSchema(name: string, value: unknown): string[];
   /** The operation's request examples, to prove the handling above against Meta's own data. */
   examples(operation: string, method: string): Record<string, unknown>;
   readonly overlays: readonly string[];
@@ -275,8 +282,45 @@ export function loadMetaOpenApi(): MetaOpenApi {
     return isObject(json?.schema) ? JSON.stringify(json.schema) : undefined;
   }
 
+  const compileRaw = (raw: string): ValidateFunction => {
+    const schema = JSON.parse(raw) as Schema;
+    // Component refs resolve inside the loosened copy registered as `meta`.
+    walk(schema, (n) => {
+      if (typeof n.$ref === 'string' && n.$ref.startsWith('#/')) n.$ref = `meta${n.$ref}`;
+    });
+    return ajv.compile(schema);
+  };
+  const errorsOf = (validate: ValidateFunction, value: unknown): string[] => {
+    if (validate(value)) return [];
+    return (validate.errors ?? []).map(
+      (e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
+    );
+  };
+
   cached = {
     overlays: OVERLAYS.map((o) => o.why),
+    validateResponse(operation, method, status, body) {
+      const key = `response ${status} ${method} ${operation}`;
+      let validate = validators.get(key);
+      if (!validate) {
+        const op = paths[operation]?.[method.toLowerCase()];
+        const responses = isObject(op?.responses) ? op.responses : {};
+        const response = responses[String(status)];
+        const content = isObject(response) ? (response.content as Schema | undefined) : undefined;
+        const json = isObject(content?.['application/json'])
+          ? content['application/json']
+          : undefined;
+        if (!isObject(json?.schema)) return [`the description has no JSON response for ${key}`];
+        validate = compileRaw(JSON.stringify(json.schema));
+        validators.set(key, validate);
+      }
+      return errorsOf(validate, body);
+    },
+    validateSchema(name, value) {
+      const validate = ajv.getSchema(`meta#/components/schemas/${name}`);
+      if (!validate) return [`the description has no schema ${name}`];
+      return errorsOf(validate, value);
+    },
     operationFor(method, pathname) {
       const m = method.toLowerCase();
       // The most specific template wins: `/{V}/{Phone-Number-ID}/messages` before `/{V}/{A}/{B}`.

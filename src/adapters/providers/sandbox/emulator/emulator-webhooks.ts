@@ -1,0 +1,103 @@
+// Delivery of the emulator's webhooks over HTTP to the configured receiver, with a short log of
+// recent attempts for the control API (and for runs without a receiver).
+import type { SandboxWebhook } from '../sandbox-world.ts';
+
+export interface WebhookAttempt {
+  /** Emulator time of the attempt. */
+  readonly at: number;
+  /** `entry[0].changes[0].field` of the payload (`messages`, `message_template_status_update` …). */
+  readonly field: string;
+  /** The receiver's HTTP status; null when there is no receiver or it could not be reached. */
+  readonly status: number | null;
+  readonly error: string | null;
+  /** The exact body sent (ASCII: Meta escapes everything else). */
+  readonly body: string;
+}
+
+export interface WebhookSenderOptions {
+  readonly url: string | undefined;
+  readonly now: () => number;
+  /** A receiver that has not answered after this long counts as failed (default 10 s). */
+  readonly timeoutMs?: number;
+  /** How many attempts the log keeps (default 500). */
+  readonly logLimit?: number;
+}
+
+function fieldOf(body: string): string {
+  // the field sits at the end of Meta's envelope; a regex avoids parsing every payload again
+  const match = /"field":"([a-z_]+)"\}\]\}\]\}$/.exec(body);
+  return match?.[1] ?? 'unknown';
+}
+
+/**
+ * Posts each webhook as Meta does: the exact signed bytes, `Content-Length`, JSON content type.
+ * A non-2xx answer or a network error rejects, which makes the world retry with backoff.
+ * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#event-notifications
+ */
+export class WebhookSender {
+  #url: string | undefined;
+  readonly #now: () => number;
+  readonly #timeoutMs: number;
+  readonly #logLimit: number;
+  readonly #log: WebhookAttempt[] = [];
+
+  constructor(options: WebhookSenderOptions) {
+    this.#url = options.url;
+    this.#now = options.now;
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#logLimit = options.logLimit ?? 500;
+  }
+
+  get url(): string | undefined {
+    return this.#url;
+  }
+
+  /** Points delivery elsewhere (or nowhere: webhooks are then only logged). */
+  set url(url: string | undefined) {
+    this.#url = url;
+  }
+
+  /** Recent attempts, oldest first. */
+  log(): readonly WebhookAttempt[] {
+    return [...this.#log];
+  }
+
+  deliver = async (webhook: SandboxWebhook): Promise<void> => {
+    const body = webhook.body.toString('latin1');
+    const url = this.#url;
+    if (url === undefined) {
+      this.#record({ at: this.#now(), field: fieldOf(body), status: null, error: null, body });
+      return;
+    }
+    let status: number | null = null;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        // fetch sets Content-Length itself from the Buffer (the header is forbidden to callers)
+        headers: Object.fromEntries(
+          Object.entries(webhook.headers).filter(([name]) => name !== 'content-length'),
+        ),
+        body: webhook.body,
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      status = response.status;
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`the receiver answered HTTP ${response.status}`);
+      this.#record({ at: this.#now(), field: fieldOf(body), status, error: null, body });
+    } catch (error) {
+      this.#record({
+        at: this.#now(),
+        field: fieldOf(body),
+        status,
+        error: (error as Error).message,
+        body,
+      });
+      throw error;
+    }
+  };
+
+  #record(attempt: WebhookAttempt): void {
+    this.#log.push(attempt);
+    if (this.#log.length > this.#logLimit) this.#log.splice(0, this.#log.length - this.#logLimit);
+  }
+}
