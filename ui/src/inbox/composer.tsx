@@ -484,6 +484,7 @@ function TemplatePicker({
         <label>
           Template
           <select
+            aria-label="Template"
             value={templateId}
             onChange={(e) => {
               setTemplateId(e.target.value);

@@ -217,6 +217,7 @@ function ConversationActions({
       <label>
         Agent
         <select
+          aria-label="Agent"
           value={assigneeValue}
           onChange={(e) => void onAct('POST', '/assign', { agentId: e.target.value || null })}
         >
@@ -231,6 +232,7 @@ function ConversationActions({
       <label>
         Department
         <select
+          aria-label="Department"
           value={departmentValue}
           onChange={(e) => void onAct('POST', '/assign', { departmentId: e.target.value || null })}
         >
@@ -269,6 +271,7 @@ function ConversationActions({
         <label>
           Snooze
           <select
+            aria-label="Snooze"
             value=""
             onChange={(e) => {
               const hours = Number(e.target.value);

@@ -192,7 +192,7 @@ export function InboxPage({
           />
           <div className="filter-row">
             <select
-              aria-label="Status"
+              aria-label="Filter by status"
               value={filters.status}
               onChange={(e) => setFilter('status', e.target.value as Filters['status'])}
             >
@@ -202,7 +202,7 @@ export function InboxPage({
               <option value="">Any status</option>
             </select>
             <select
-              aria-label="Department"
+              aria-label="Filter by department"
               value={filters.department}
               onChange={(e) => setFilter('department', e.target.value)}
             >
@@ -214,7 +214,7 @@ export function InboxPage({
               ))}
             </select>
             <select
-              aria-label="Channel"
+              aria-label="Filter by channel"
               value={filters.channel}
               onChange={(e) => setFilter('channel', e.target.value)}
             >
