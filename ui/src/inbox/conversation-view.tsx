@@ -17,6 +17,28 @@ import { useNow, type Directory } from './inbox-page.tsx';
 
 const HOUR = 3_600_000;
 
+interface BotRun {
+  status: string;
+  automation: string | null;
+}
+
+/** "Bot (Opening hours): handed off to a person" and the like. */
+function botLabel(run: BotRun): string {
+  const name = run.automation ? `Bot (${run.automation})` : 'Bot';
+  switch (run.status) {
+    case 'handed_off':
+      return `${name}: handed off to a person`;
+    case 'waiting':
+      return `${name}: waiting for the customer`;
+    case 'running':
+      return `${name}: active`;
+    case 'stopped':
+      return `${name}: stopped (an agent took over)`;
+    default:
+      return `${name}: ${run.status.replaceAll('_', ' ')}`;
+  }
+}
+
 export function ConversationView({
   id,
   summary,
@@ -39,6 +61,7 @@ export function ConversationView({
   const [error, setError] = useState<string | null>(null);
   const [quote, setQuote] = useState<TranscriptItem | null>(null);
   const [showContact, setShowContact] = useState(false);
+  const [bot, setBot] = useState<BotRun | null>(null);
   const now = useNow(30_000);
   const bottom = useRef<HTMLDivElement | null>(null);
   const lastInbound = useRef<string | null>(null);
@@ -50,6 +73,11 @@ export function ConversationView({
         api.get<Page<unknown>>(`/v1/conversations/${encodeURIComponent(id)}/messages?limit=200`),
       ]);
       setConversation(normalizeConversation(detail));
+      // The bot's latest run, where automation exists (older servers answer 404: no badge).
+      api
+        .get<{ items: BotRun[] }>(`/v1/conversations/${encodeURIComponent(id)}/automation-runs`)
+        .then((runs) => setBot(runs.items[0] ?? null))
+        .catch(() => setBot(null));
       const items = page.items.map(normalizeMessage);
       setMessages(items);
       setError(null);
@@ -126,6 +154,14 @@ export function ConversationView({
               >
                 window {windowLabel(conversation.window, now)}
               </span>
+              {bot && (
+                <>
+                  {' · '}
+                  <span className="bot-state" data-testid="bot-state">
+                    {botLabel(bot)}
+                  </span>
+                </>
+              )}
             </span>
           </div>
           <button
