@@ -49,6 +49,7 @@ import { ingestWebhook } from './receive-webhook.ts';
 import { subscribeAccountHealth } from './account-health.ts';
 import { isMediaType } from './media.ts';
 import { subscribeConsentSignals } from './consent-signals.ts';
+import { startAutomation, type AutomationRunner } from './automation/runner.ts';
 import { startCostLedger, type CostLedger } from './billing/ledger.ts';
 import { Lookups } from './lookups.ts';
 import { createSecretBox, resolveSecretKey } from './secrets.ts';
@@ -114,6 +115,8 @@ export interface Parley {
   readonly templateSync: TemplateSync;
   /** 131050 → ledger (OPT-5); `idle()` waits for the work started so far. */
   readonly consentSignals: { idle(): Promise<void> };
+  /** Chatbot flows on inbound messages; `idle()` waits until what it heard of is handled. */
+  readonly automation: AutomationRunner;
   /** The sandbox world behind a channel (registering its number), for demos and tests. */
   sandboxWorld(channel: Channel): Promise<SandboxWorld>;
   /** Simulated customers writing in to a sandbox channel every few seconds (the demo). */
@@ -236,6 +239,7 @@ export async function createParley(
   const ledger = startCostLedger(appDeps);
   const templateSync = new TemplateSync(appDeps);
   const consentSignals = subscribeConsentSignals(appDeps);
+  const automation = startAutomation(appDeps, { onMessageQueued: () => dispatcher.wake() });
   let started = false;
   const http = await buildHttpServer({
     deps: appDeps,
@@ -260,6 +264,7 @@ export async function createParley(
     ledger,
     templateSync,
     consentSignals,
+    automation,
     async sandboxWorld(channel) {
       const connection = await store.connections.get(channel.connectionId);
       if (connection?.provider !== 'sandbox')
@@ -305,6 +310,8 @@ export async function createParley(
       await templateSync.stop();
       consentSignals.stop();
       await consentSignals.idle();
+      automation.stop();
+      await automation.idle();
       await shared.close();
       await store.close();
     },

@@ -10,6 +10,7 @@ export const POLICY_ERROR_CODES = [
   'template_not_editable',
   'not_supported',
   'provider_error',
+  'automation_invalid',
 ] as const;
 export type PolicyErrorCode = (typeof POLICY_ERROR_CODES)[number];
 

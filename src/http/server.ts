@@ -31,6 +31,7 @@ import { registerBillingRoutes } from './routes/billing.ts';
 import { registerMediaRoutes } from './routes/media.ts';
 import { registerConnectionHealthRoutes } from './routes/connection-health.ts';
 import { registerGraphRoutes } from './routes/graph.ts';
+import { registerAutomationRoutes } from './routes/automations.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { registerUi } from './ui.ts';
 
@@ -113,6 +114,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       registerBillingRoutes(v1, options);
       registerMediaRoutes(v1, options);
       registerConnectionHealthRoutes(v1, options);
+      registerAutomationRoutes(v1, options);
       done();
     },
     { prefix: '/v1' },

@@ -7,6 +7,7 @@ import type { JobQueue } from './job-queue.ts';
 import type { ComplianceStore } from './compliance-store.ts';
 import type { ProviderRecordsStore } from './provider-records-store.ts';
 import type { BillingRepository } from './billing-store.ts';
+import type { AutomationStore } from './automation-store.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -276,6 +277,12 @@ export interface Store {
     }): Promise<Contact>;
     get(id: string): Promise<Contact | null>;
     findByWaId(workspaceId: string, waId: string): Promise<Contact | null>;
+    /** Replaces the given fields (attributes and tags whole) and bumps updatedAt. */
+    update(
+      id: string,
+      patch: Partial<Pick<Contact, 'name' | 'attributes' | 'tags'>>,
+      at: number,
+    ): Promise<Contact | null>;
     list(input: {
       workspaceId: string;
       limit: number;
@@ -385,4 +392,7 @@ export interface Store {
 
   /** The cost ledger: usage log with ratings, month counters, WABA accounts, rate cards. */
   billing: BillingRepository;
+
+  /** Chatbot flows, their runs, handled inbound messages and business calendars. */
+  automations: AutomationStore;
 }

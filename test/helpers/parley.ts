@@ -76,6 +76,7 @@ export async function startTestParley(
   const settle = async (ms = 0) => {
     for (let i = 0; i < 5; i++) {
       await parley.processor.drain();
+      await parley.automation.idle();
       await parley.dispatcher.runOnce();
       await clock.flush();
     }
@@ -83,6 +84,7 @@ export async function startTestParley(
       await clock.advance(ms);
       for (let i = 0; i < 5; i++) {
         await parley.processor.drain();
+        await parley.automation.idle();
         await parley.dispatcher.runOnce();
         await clock.flush();
       }

@@ -7,10 +7,10 @@ import type {
   Page,
   Store,
 } from '../../../ports/store.ts';
-import type { ConversationsTable, Database } from './database-schema.ts';
+import type { ContactsTable, ConversationsTable, Database } from './database-schema.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
 import { newId } from './ids.ts';
-import { toCareWindow, toContact, toConversation } from './row-mappers.ts';
+import { toCareWindow, toContact, toConversation, toJsonText } from './row-mappers.ts';
 import type { StoreContext } from './store-context.ts';
 
 /** Escapes LIKE wildcards so a search for `50%` matches the text, not "50 and anything". */
@@ -65,6 +65,20 @@ export function contactRepository(ctx: StoreContext): Store['contacts'] {
         .selectAll()
         .where('workspace_id', '=', workspaceId)
         .where('wa_id', '=', waId)
+        .executeTakeFirst();
+      return row ? toContact(row) : null;
+    },
+    async update(id, patch, at) {
+      const set: Updateable<ContactsTable> = { updated_at: at };
+      if (patch.name !== undefined) set.name = patch.name;
+      if (patch.attributes !== undefined) set.attributes = toJsonText(patch.attributes);
+      if (patch.tags !== undefined) set.tags = toJsonText(patch.tags);
+      const row = await ctx
+        .db()
+        .updateTable('contacts')
+        .set(set)
+        .where('id', '=', id)
+        .returningAll()
         .executeTakeFirst();
       return row ? toContact(row) : null;
     },

@@ -7,6 +7,7 @@ import { jobQueue } from './job-queue.ts';
 import { complianceRepository } from './compliance-repositories.ts';
 import { providerRecordsRepository } from './provider-records-repositories.ts';
 import { billingRepository } from './billing-repository.ts';
+import { automationRepository } from './automation-repositories.ts';
 import {
   contactRepository,
   careWindowRepository,
@@ -73,6 +74,7 @@ function buildStore(
     compliance: complianceRepository(ctx),
     providerRecords: providerRecordsRepository(ctx),
     billing: billingRepository(ctx),
+    automations: automationRepository(ctx),
   };
 }
 
