@@ -136,6 +136,9 @@ async function onInbound(
   const { store } = deps;
   const messageId = event.data.messageId;
   if (typeof messageId !== 'string') return;
+  // Most workspaces have no flows: one small read, and nothing written for their messages.
+  const flows = await store.automations.flows.list(event.workspaceId);
+  if (flows.length === 0) return;
   if (!(await store.automations.claimInbound(event.workspaceId, messageId, deps.clock.now())))
     return; // handled already (a duplicate event, another node)
   const inbound = await store.messages.get(messageId);
@@ -183,8 +186,6 @@ async function onInbound(
     return;
   }
 
-  const flows = await store.automations.flows.list(event.workspaceId);
-  if (flows.length === 0) return;
   const facts = await factsOf(deps, ctx, flows);
   const byId = new Map(flows.map((f) => [f.id, f]));
   for (const flow of matchingFlows(
