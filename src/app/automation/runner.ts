@@ -91,12 +91,16 @@ export function startAutomation(deps: AppDeps, options: AutomationOptions): Auto
     else if (event.type === 'conversation.assigned') await onAssigned(deps, event);
   }
 
-  const unsubscribe = deps.events.subscribe((event) => {
-    if (event.type !== 'message.received' && event.type !== 'conversation.assigned') return;
-    const conversationId = event.data.conversationId;
-    if (typeof conversationId !== 'string') return;
-    enqueue(conversationId, () => handle(event));
-  });
+  const unsubscribe = deps.events.subscribe(
+    (event) => {
+      if (event.type !== 'message.received' && event.type !== 'conversation.assigned') return;
+      const conversationId = event.data.conversationId;
+      if (typeof conversationId !== 'string') return;
+      enqueue(conversationId, () => handle(event));
+      // Handled by the node that stored the message; the claim table covers any other way in.
+    },
+    { localOnly: true },
+  );
 
   return {
     handle,
