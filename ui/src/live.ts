@@ -13,25 +13,20 @@ let source: EventSource | null = null;
 let connected = false;
 const statusListeners = new Set<(connected: boolean) => void>();
 
-/** Event types the stream carries that the inbox reacts to (others are ignored). */
+/** Event types the stream carries (the EventBus's) that the inbox reacts to; others are ignored. */
 const TYPES = [
   'message.received',
   'message.status',
-  'message.sent',
   'message.failed',
-  'message.queued',
-  'message.refused',
-  'message.note',
   'conversation.created',
-  'conversation.updated',
   'conversation.assigned',
   'conversation.closed',
-  'conversation.reopened',
-  'conversation.snoozed',
-  'conversation.labels',
-  'conversation.read',
-  'contact.updated',
-  'consent.recorded',
+  'conversation.updated',
+  'window.closing',
+  'window.closed',
+  'consent.changed',
+  'template.status',
+  'campaign.progress',
 ];
 
 function setConnected(value: boolean): void {
