@@ -60,6 +60,11 @@ export interface ParleyConfig {
   logLevel: string;
   /** Largest accepted request body, bytes (webhooks and API). */
   bodyLimit: number;
+  /**
+   * How long a node's claim on a queued send lasts: after a node dies, the sends it held wait
+   * this long before another node takes them over.
+   */
+  dispatchLeaseMs: number;
 }
 
 export class ConfigError extends Error {
@@ -142,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ParleyConfig {
     file: configPath ? loadConfigFile(configPath, env) : {},
     logLevel: env.PARLEY_LOG_LEVEL ?? 'info',
     bodyLimit: intFromEnv(env, 'PARLEY_BODY_LIMIT', 1024 * 1024),
+    dispatchLeaseMs: Math.max(1_000, intFromEnv(env, 'PARLEY_DISPATCH_LEASE_MS', 5 * 60_000)),
   };
 }
 

@@ -221,7 +221,10 @@ export async function createParley(
   const appDeps = deps;
   processor = new WebhookProcessor(appDeps);
   const webhookProcessor = processor;
-  const dispatcher = new OutboundDispatcher(appDeps, { worker: `${hostname()}:${process.pid}` });
+  const dispatcher = new OutboundDispatcher(appDeps, {
+    worker: `${hostname()}:${process.pid}`,
+    leaseMs: config.dispatchLeaseMs,
+  });
   const media = new MediaDownloader(appDeps, blobs, { worker: `${hostname()}:${process.pid}` });
   const accountHealth = subscribeAccountHealth(appDeps);
   // A media message was stored with its download job: fetch it before the provider URL expires.

@@ -96,7 +96,9 @@ export async function deliverOutbound(
       });
   }
 
-  await store.messages.update(message.id, { dispatchedAt: now }, now);
+  // Compare-and-set: two nodes may hold this job (a lease that expired while it waited); one sends.
+  // The loser leaves the job alone: its winner completes it, or it is re-claimed and reviewed.
+  if (!(await store.messages.claimDispatch(message.id, now))) return { kind: 'skipped' };
   const provider = deps.providers.forConnection(connection);
   const result = await provider.send({
     channel: {

@@ -337,6 +337,13 @@ export interface Store {
     ): Promise<Page<MessageRecord>>;
     /** Outbound messages dispatched but never confirmed (crash recovery). */
     listDispatchedUnconfirmed(before: number, limit: number): Promise<MessageRecord[]>;
+    /**
+     * Compare-and-set before a send: marks a pending outbound message that was never dispatched
+     * and is not flagged as being handed to the provider at `at`. Null when it was not in that
+     * state — another node holding the same job got there first, or an earlier attempt did —
+     * so of any number of workers at most one sends it.
+     */
+    claimDispatch(id: string, at: number): Promise<MessageRecord | null>;
   };
 
   statusEvents: {

@@ -40,6 +40,8 @@ export class OutboundDispatcher {
   readonly #idleMs: number;
   readonly #lanes = new Map<string, Lane>();
   readonly #inFlight = new Set<Promise<void>>();
+  /** When each held job was claimed: one held too close to its lease's end goes back instead. */
+  readonly #claimedAt = new WeakMap<Job<OutboundJob>, number>();
   #held = 0;
   #running = false;
   #loop: Promise<void> | null = null;
@@ -138,7 +140,9 @@ export class OutboundDispatcher {
       leaseMs: this.#leaseMs,
       worker: this.#worker,
     });
+    const claimedAt = this.#deps.clock.now();
     for (const job of jobs) {
+      this.#claimedAt.set(job, claimedAt);
       const lane = await this.#lane(job.key);
       lane.jobs.push(job);
       this.#held++;
@@ -162,6 +166,7 @@ export class OutboundDispatcher {
     let count = 0;
     let nextAt = Infinity;
     for (const [channelId, lane] of this.#lanes) {
+      this.#returnStale(lane, now);
       if (lane.jobs.length === 0) continue;
       const waitUntil = Math.max(lane.pausedUntil, lane.readyAt);
       if (waitUntil > now) {
@@ -198,6 +203,26 @@ export class OutboundDispatcher {
       if (lane.jobs.length > 0) nextAt = Math.min(nextAt, channelReadyAt ?? now);
     }
     return { count, nextAt };
+  }
+
+  /**
+   * A job held for most of its lease goes back to the queue: past the lease another node may
+   * claim it, and though the dispatch compare-and-set keeps that from sending twice, the loser
+   * could take the winner's send for a crashed one and flag it for review.
+   */
+  #returnStale(lane: Lane, now: number): void {
+    const staleBefore = now - this.#leaseMs * 0.8;
+    const oldest = lane.jobs[0];
+    if (!oldest || (this.#claimedAt.get(oldest) ?? now) > staleBefore) return;
+    const fresh: Job<OutboundJob>[] = [];
+    for (const job of lane.jobs) {
+      if ((this.#claimedAt.get(job) ?? now) > staleBefore) fresh.push(job);
+      else {
+        this.#held--;
+        this.#track(this.#deps.store.jobs.release(job.id, now));
+      }
+    }
+    lane.jobs = fresh;
   }
 
   async #deliver(job: Job<OutboundJob>, lane: Lane): Promise<void> {

@@ -1079,6 +1079,40 @@ export function runStoreContract(
       });
     });
 
+    group('dispatch claim', (get) => {
+      it('of several concurrent claims of one message exactly one wins, and a claimed, flagged or progressed message is not claimed again', async () => {
+        const { store } = get();
+        const t = await seedTenant(store);
+        const pending = (overrides: Partial<NewMessage> = {}): NewMessage =>
+          messageFor(t, { direction: 'outbound', status: 'pending', createdAt: T0, ...overrides });
+        const message = await store.messages.insert(pending());
+        const claims = await Promise.all(
+          [1, 2, 3, 4].map((n) => store.messages.claimDispatch(message.record.id, T0 + n)),
+        );
+        const winners = claims.filter((c) => c !== null);
+        assert.equal(winners.length, 1);
+        assert.equal(
+          winners[0]!.dispatchedAt,
+          (await store.messages.get(message.record.id))!.dispatchedAt,
+        );
+        assert.equal(await store.messages.claimDispatch(message.record.id, T0 + 9), null);
+        for (const overrides of [
+          { needsReview: true },
+          { status: 'failed' as const },
+          { status: 'accepted' as const },
+          { direction: 'inbound' as const },
+        ]) {
+          const other = await store.messages.insert(pending(overrides));
+          assert.equal(
+            await store.messages.claimDispatch(other.record.id, T0),
+            null,
+            JSON.stringify(overrides),
+          );
+        }
+        assert.equal(await store.messages.claimDispatch('no-such-message', T0), null);
+      });
+    });
+
     group('webhook log', (get) => {
       it('stores the exact body bytes (binary, invalid UTF-8) and headers of a webhook', async () => {
         const { store } = get();

@@ -149,6 +149,20 @@ export function messageRepository(ctx: StoreContext): Store['messages'] {
           rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
       };
     },
+    async claimDispatch(id, at) {
+      const row = await ctx
+        .db()
+        .updateTable('messages')
+        .set({ dispatched_at: at, updated_at: at })
+        .where('id', '=', id)
+        .where('direction', '=', 'outbound')
+        .where('status', '=', 'pending')
+        .where('dispatched_at', 'is', null)
+        .where('needs_review', '=', toDbBool(ctx, false))
+        .returningAll()
+        .executeTakeFirst();
+      return row ? toMessage(row) : null;
+    },
     /** Oldest dispatch first: handed to the provider, never confirmed, not yet flagged for review. */
     async listDispatchedUnconfirmed(before, limit) {
       const rows = await ctx
