@@ -2,12 +2,13 @@
 // policy and queue and go out through the sandbox provider; refusals come back in Meta's envelope.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { WhatsAppAPI } from 'whatsapp-api-js';
 import type { ClientMessage } from 'whatsapp-api-js/types';
-import { BodyComponent, BodyParameter, Template, Text } from 'whatsapp-api-js/messages';
+import { BodyComponent, BodyParameter, Image, Template, Text } from 'whatsapp-api-js/messages';
 import { createApiKey } from '../src/app/admin.ts';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
-import { GRAPH_VERSION, cloudApiClient } from './helpers/cloud-api-client.ts';
+import { GRAPH_VERSION, cloudApiClient, parleyFetch } from './helpers/cloud-api-client.ts';
 
 const HOUR = 3_600_000;
 
@@ -267,5 +268,163 @@ describe('Cloud-API-compatible endpoint: bad input and tenancy', () => {
     assert.equal(error.code, 100);
     assert.equal(error.error_subcode, 33);
     assert.equal(t.world.outbound().length, 0);
+  });
+});
+
+describe('Cloud-API-compatible media through whatsapp-api-js', () => {
+  let t: TestParley;
+  const png = Buffer.from(
+    '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489',
+    'hex',
+  );
+  const uploadForm = (bytes: Buffer, type: string, name: string) => {
+    const form = new FormData();
+    form.append('file', new File([bytes], name, { type }));
+    return form;
+  };
+  before(async () => {
+    t = await startTestParley();
+    await t.world.userWrites(t.channel.providerKey, { from: CUSTOMER, text: 'Send the receipt' });
+    await t.settle();
+  });
+  after(async () => t.close());
+
+  it('LIM-6: an uploaded image is described Meta-shaped and downloads with the same Bearer key', async () => {
+    const client = cloudApiClient(t);
+    const uploaded = await client.uploadMedia(
+      t.channel.providerKey,
+      uploadForm(png, 'image/png', 'receipt.png'),
+    );
+    assert.ok('id' in uploaded, JSON.stringify(uploaded));
+    const media = await client.retrieveMedia(uploaded.id);
+    assert.ok('url' in media, JSON.stringify(media));
+    assert.equal(media.messaging_product, 'whatsapp');
+    assert.equal(media.id, uploaded.id);
+    assert.equal(media.mime_type, 'image/png');
+    assert.equal(media.file_size, png.length);
+    assert.equal(media.sha256, createHash('sha256').update(png).digest('hex'));
+    const file = await client.fetchMedia(media.url);
+    assert.equal(file.status, 200);
+    assert.equal(file.headers.get('content-type'), 'image/png');
+    assert.deepEqual(Buffer.from(await file.arrayBuffer()), png);
+    const anonymous = await parleyFetch(t)(media.url);
+    assert.equal(anonymous.status, 401, 'the url needs the API key');
+  });
+
+  it('an image sent by its upload id goes out through the provider as a link that serves the bytes', async () => {
+    const client = cloudApiClient(t);
+    const uploaded = await client.uploadMedia(
+      t.channel.providerKey,
+      uploadForm(png, 'image/png', 'receipt.png'),
+    );
+    assert.ok('id' in uploaded, JSON.stringify(uploaded));
+    const sent = await send(
+      client,
+      t.channel.providerKey,
+      CUSTOMER,
+      new Image(uploaded.id, true, 'Your receipt'),
+    );
+    assert.ok('messages' in sent, JSON.stringify(sent));
+    await t.settle(15_000);
+    const stored = await t.api('GET', `/v1/messages/${sent.messages[0].id}`);
+    assert.ok(['delivered', 'read'].includes(stored.json.status), JSON.stringify(stored.json));
+    const out = t.world.message(stored.json.providerMessageId);
+    const image = out?.content as { link: string; caption: string; id?: string };
+    assert.equal(image.caption, 'Your receipt');
+    assert.equal(image.id, undefined);
+    // What the provider does with the link: fetch it, without an API key.
+    const fetched = await parleyFetch(t)(image.link);
+    assert.equal(fetched.status, 200);
+    assert.deepEqual(Buffer.from(await fetched.arrayBuffer()), png);
+    const forged = await parleyFetch(t)(image.link.replace(/token=.*/, 'token=guess'));
+    assert.equal(forged.status, 400);
+  });
+
+  it('LIM-6: an upload sent as a type it cannot be is refused with Meta 131053 before it is queued', async () => {
+    const client = cloudApiClient(t);
+    const sticker = await client.uploadMedia(
+      t.channel.providerKey,
+      uploadForm(Buffer.from('RIFF0000WEBPVP8 '), 'image/webp', 'smile.webp'),
+    );
+    assert.ok('id' in sticker, JSON.stringify(sticker));
+    const sent = await send(client, t.channel.providerKey, CUSTOMER, new Image(sticker.id, true));
+    assert.ok('error' in sent, JSON.stringify(sent));
+    assert.equal(sent.error?.code, 131053);
+    const before = t.world.outbound().length;
+    await t.settle(15_000);
+    assert.equal(t.world.outbound().length, before);
+  });
+
+  it('a deleted upload is gone: metadata, bytes and sends by its id', async () => {
+    const client = cloudApiClient(t);
+    const uploaded = await client.uploadMedia(
+      t.channel.providerKey,
+      uploadForm(png, 'image/png', 'old.png'),
+    );
+    assert.ok('id' in uploaded, JSON.stringify(uploaded));
+    const media = await client.retrieveMedia(uploaded.id);
+    assert.ok('url' in media);
+    assert.deepEqual(await client.deleteMedia(uploaded.id), { success: true });
+    const again = await client.retrieveMedia(uploaded.id);
+    assert.ok('error' in again, JSON.stringify(again));
+    assert.equal((await client.fetchMedia(media.url)).status, 400);
+    const sent = await send(client, t.channel.providerKey, CUSTOMER, new Image(uploaded.id, true));
+    assert.ok('error' in sent, JSON.stringify(sent));
+    assert.equal(sent.error?.code, 131053);
+  });
+
+  it('another workspace cannot see, fetch or delete an upload', async () => {
+    const client = cloudApiClient(t);
+    const uploaded = await client.uploadMedia(
+      t.channel.providerKey,
+      uploadForm(png, 'image/png', 'private.png'),
+    );
+    assert.ok('id' in uploaded, JSON.stringify(uploaded));
+    const workspace = await t.parley.deps.store.workspaces.create({ name: 'Elsewhere' });
+    const foreign = cloudApiClient(t, (await createApiKey(t.parley.deps, workspace.id, 'x')).key);
+    const seen = await foreign.retrieveMedia(uploaded.id);
+    assert.ok('error' in seen);
+    assert.equal((seen.error as { error_subcode?: number }).error_subcode, 33);
+    const media = await client.retrieveMedia(uploaded.id);
+    assert.ok('url' in media);
+    assert.equal((await foreign.fetchMedia(media.url)).status, 400);
+    assert.ok('error' in (await foreign.deleteMedia(uploaded.id)));
+    assert.ok('url' in (await client.retrieveMedia(uploaded.id)), 'still there for its owner');
+  });
+
+  it('answers uploads that are not multipart, lack the file or break LIM-6 with Meta errors', async () => {
+    const url = `/graph/${GRAPH_VERSION}/${t.channel.providerKey}/media`;
+    const json = await t.parley.http.inject({
+      method: 'POST',
+      url,
+      headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'application/json' },
+      payload: '{"file":"x"}',
+    });
+    assert.equal(json.statusCode, 400);
+    assert.equal(JSON.parse(json.body).error.code, 100);
+    const broken = await t.parley.http.inject({
+      method: 'POST',
+      url,
+      headers: {
+        authorization: `Bearer ${t.apiKey}`,
+        'content-type': 'multipart/form-data; boundary=xyz',
+      },
+      payload: '--xyz\r\nnot a part',
+    });
+    assert.equal(broken.statusCode, 400, broken.body);
+    assert.equal(JSON.parse(broken.body).error.code, 100);
+    const client = cloudApiClient(t);
+    const noFile = new FormData();
+    noFile.append('messaging_product', 'whatsapp');
+    const missing = await client.uploadMedia(t.channel.providerKey, noFile, false);
+    assert.ok('error' in missing);
+    assert.equal(missing.error?.code, 100);
+    const huge = await client.uploadMedia(
+      t.channel.providerKey,
+      uploadForm(Buffer.alloc(6 * 1024 * 1024), 'image/png', 'huge.png'),
+      false,
+    );
+    assert.ok('error' in huge, JSON.stringify(huge));
+    assert.equal(huge.error?.code, 131053);
   });
 });

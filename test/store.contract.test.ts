@@ -10,6 +10,7 @@ import { runBillingContract } from './contracts/billing-contract.ts';
 import { runComplianceContract } from './contracts/compliance-contract.ts';
 import { runProviderRecordsContract } from './contracts/provider-records-contract.ts';
 import { runStoreContract, type StoreUnderTest } from './contracts/store-contract.ts';
+import { runUploadContract } from './contracts/upload-contract.ts';
 import {
   freshPostgresUrl,
   freshSqliteFile,
@@ -79,6 +80,7 @@ for (const dialect of dialects) {
     runProviderRecordsContract('kysely on SQLite', sqliteStore);
     runBillingContract('kysely on SQLite', sqliteStore);
     runComplianceContract('kysely on SQLite', sqliteStore);
+    runUploadContract('kysely on SQLite', sqliteStore);
   } else if (dialect === 'postgres') {
     const skip = requireServerOrSkip(
       await postgresAvailable(),
@@ -92,6 +94,7 @@ for (const dialect of dialects) {
       runProviderRecordsContract('kysely on PostgreSQL', postgresStore);
       runBillingContract('kysely on PostgreSQL', postgresStore);
       runComplianceContract('kysely on PostgreSQL', postgresStore);
+      runUploadContract('kysely on PostgreSQL', postgresStore);
     }
   } else {
     throw new Error(`PARLEY_TEST_DIALECTS names an unknown dialect: ${dialect}`);

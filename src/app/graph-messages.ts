@@ -5,6 +5,7 @@ import type { ReasonCode } from '../core/reason-codes.ts';
 import type { ChannelAddress, SendFailure } from '../ports/provider.ts';
 import type { Channel, MessageRecord } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
+import { resolveUploads } from './graph-media.ts';
 import { normaliseWaId, sendMessage } from './send-message.ts';
 
 /**
@@ -38,7 +39,8 @@ export function channelAddress(channel: Channel): ChannelAddress {
 /** Why a Cloud API request could not be taken (the route answers with Meta's code for it). */
 export interface GraphInvalid {
   readonly kind: 'invalid';
-  readonly code: 'invalid_parameter' | 'not_found' | 'idempotency_conflict' | 'not_supported';
+  readonly code:
+    'invalid_parameter' | 'not_found' | 'idempotency_conflict' | 'not_supported' | 'media';
   readonly detail: string;
 }
 
@@ -121,6 +123,10 @@ export async function graphSend(deps: AppDeps, input: GraphSendInput): Promise<G
       reaction: { ...content.reaction, message_id: target.providerMessageId },
     };
   }
+  const resolved = await resolveUploads(deps, input.workspaceId, content);
+  if (resolved.kind === 'invalid')
+    return { kind: 'invalid', code: 'media', detail: resolved.detail };
+  content = resolved.content;
   const outcome = await sendMessage(deps, {
     workspaceId: input.workspaceId,
     channelId: input.channel.id,

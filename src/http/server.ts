@@ -30,7 +30,7 @@ import { registerNotificationRoutes } from './routes/notifications.ts';
 import { registerBillingRoutes } from './routes/billing.ts';
 import { registerMediaRoutes } from './routes/media.ts';
 import { registerConnectionHealthRoutes } from './routes/connection-health.ts';
-import { registerGraphRoutes } from './routes/graph.ts';
+import { isLinkFetch, registerGraphRoutes } from './routes/graph.ts';
 import { registerAutomationRoutes } from './routes/automations.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { registerUi } from './ui.ts';
@@ -125,7 +125,9 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       graph.decorateRequest('apiKeyId', '');
       graph.removeContentTypeParser('text/plain');
       installGraphErrorHandlers(graph);
-      graph.addHook('onRequest', auth.onRequest);
+      graph.addHook('onRequest', async (request) => {
+        if (!isLinkFetch(request)) await auth.onRequest(request);
+      });
       registerGraphRoutes(graph, options);
       done();
     },

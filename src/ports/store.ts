@@ -8,6 +8,7 @@ import type { ComplianceStore } from './compliance-store.ts';
 import type { ProviderRecordsStore } from './provider-records-store.ts';
 import type { BillingRepository } from './billing-store.ts';
 import type { AutomationStore } from './automation-store.ts';
+import type { UploadStore } from './upload-store.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -402,4 +403,7 @@ export interface Store {
 
   /** Chatbot flows, their runs, handled inbound messages and business calendars. */
   automations: AutomationStore;
+
+  /** Media uploaded to be sent by id (the Cloud-API-compatible endpoint). */
+  uploads: UploadStore;
 }

@@ -1,6 +1,6 @@
 // The Cloud-API-compatible surface (`/graph/{version}/…`): Meta-shaped requests and answers over
 // Parley's own send path, so existing Cloud API client code works by changing its base URL.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { metaCodeForReason, reasonForMetaCode } from '../../core/reason-codes.ts';
 import type { OutboundContent } from '../../core/messages.ts';
@@ -14,6 +14,28 @@ import {
 import { GraphApiError } from '../problem.ts';
 import { sendMessageBody } from '../schemas.ts';
 import type { HttpOptions } from '../server.ts';
+import {
+  UPLOAD_MAX_BYTES,
+  deleteGraphMedia,
+  findGraphMedia,
+  graphMediaView,
+  readGraphFile,
+  readLinkedUpload,
+  uploadGraphMedia,
+  type GraphFile,
+} from '../../app/graph-media.ts';
+
+/** Room for the multipart framing around the largest file. */
+const UPLOAD_BODY_LIMIT = UPLOAD_MAX_BYTES + 1024 * 1024;
+
+/** Where media bytes are served: with the workspace's Bearer key, or an upload's link token. */
+const FILE_ROUTE = '/graph/files/:id';
+
+/** A provider fetching an upload's link: its token authenticates, not an API key. */
+export function isLinkFetch(request: FastifyRequest): boolean {
+  const query = request.query as Record<string, unknown> | undefined;
+  return request.routeOptions.url === FILE_ROUTE && typeof query?.token === 'string';
+}
 
 const node = z.string().min(1).max(200);
 const graphParams = z.object({ version: z.string().regex(/^v\d+(\.\d+)?$/), node });
@@ -64,6 +86,8 @@ function graphInvalid(outcome: GraphInvalid): GraphApiError {
       return new GraphApiError(100, outcome.detail, { parleyCode: 'idempotency_conflict' });
     case 'not_supported':
       return new GraphApiError(131051, outcome.detail, { parleyCode: 'not_supported' });
+    case 'media':
+      return new GraphApiError(131053, outcome.detail, { parleyCode: 'media' });
     case 'invalid_parameter':
       return new GraphApiError(100, outcome.detail, { parleyCode: 'invalid_request' });
   }
@@ -76,6 +100,14 @@ function headerValue(request: FastifyRequest, name: string): string | undefined 
 
 export function registerGraphRoutes(app: FastifyInstance, options: HttpOptions): void {
   const deps = options.deps;
+  // Multipart uploads are parsed by the platform's own FormData (undici) in the route.
+  app.addContentTypeParser(
+    'multipart/form-data',
+    { parseAs: 'buffer', bodyLimit: UPLOAD_BODY_LIMIT },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
 
   async function channelOf(request: FastifyRequest, id: string): Promise<Channel> {
     const channel = await findGraphChannel(deps, request.workspaceId, id);
@@ -177,4 +209,133 @@ export function registerGraphRoutes(app: FastifyInstance, options: HttpOptions):
       });
     },
   );
+
+  app.post(
+    '/:version/:node/media',
+    {
+      bodyLimit: UPLOAD_BODY_LIMIT,
+      schema: {
+        tags: ['cloud-api'],
+        summary: 'Cloud API media upload (multipart: file, type, messaging_product)',
+      },
+    },
+    async (request) => {
+      const params = parse(graphParams, request.params);
+      const channel = await channelOf(request, params.node);
+      const form = await formOf(request);
+      const query = request.query as Record<string, unknown>;
+      const product = form.get('messaging_product') ?? query.messaging_product;
+      if (product !== 'whatsapp')
+        throw new GraphApiError(100, 'Param messaging_product must be "whatsapp"');
+      const file = form.get('file');
+      if (!(file instanceof Blob))
+        throw new GraphApiError(100, 'Param file is required: the media file as a form part');
+      const typeField = form.get('type');
+      const mimeType = typeof typeField === 'string' && typeField !== '' ? typeField : file.type;
+      if (mimeType === '')
+        throw new GraphApiError(100, "Param type is required: the file's MIME type");
+      const name = file instanceof File ? file.name : '';
+      const outcome = await uploadGraphMedia(deps, {
+        workspaceId: request.workspaceId,
+        channel,
+        bytes: Buffer.from(await file.arrayBuffer()),
+        mimeType,
+        filename: name !== '' && name !== 'blob' ? name.slice(0, 240) : null,
+      });
+      if (outcome.kind === 'invalid')
+        throw new GraphApiError(131053, outcome.detail, { parleyCode: 'media' });
+      return { id: outcome.upload.id };
+    },
+  );
+
+  const unknownMedia = (id: string) =>
+    new GraphApiError(
+      100,
+      `Unsupported request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+      { subcode: 33, parleyCode: 'not_found' },
+    );
+
+  /** Meta's optional `phone_number_id`: the media must belong to that number. */
+  async function matchesNumber(request: FastifyRequest, channelId: string): Promise<boolean> {
+    const { phone_number_id: number } = request.query as Record<string, unknown>;
+    if (typeof number !== 'string' || number === '') return true;
+    const channel = await findGraphChannel(deps, request.workspaceId, number);
+    return channel?.id === channelId;
+  }
+
+  app.get(
+    '/:version/:node',
+    { schema: { tags: ['cloud-api'], summary: 'Cloud API media metadata (url, sha256, size)' } },
+    async (request) => {
+      const { node: id } = parse(graphParams, request.params);
+      const found = await findGraphMedia(deps, request.workspaceId, id);
+      const channelId = found?.kind === 'upload' ? found.upload.channelId : found?.media.channelId;
+      if (!found || channelId === undefined || !(await matchesNumber(request, channelId)))
+        throw unknownMedia(id);
+      return graphMediaView(deps, found);
+    },
+  );
+
+  app.delete(
+    '/:version/:node',
+    { schema: { tags: ['cloud-api'], summary: 'Cloud API media delete' } },
+    async (request) => {
+      const { node: id } = parse(graphParams, request.params);
+      const found = await findGraphMedia(deps, request.workspaceId, id);
+      if (found?.kind !== 'upload' || !(await matchesNumber(request, found.upload.channelId)))
+        throw unknownMedia(id);
+      if (!(await deleteGraphMedia(deps, request.workspaceId, id))) throw unknownMedia(id);
+      return { success: true };
+    },
+  );
+
+  app.get(
+    '/files/:id',
+    {
+      schema: {
+        tags: ['cloud-api'],
+        summary: "A media file's bytes (the url of the media object; Bearer key or link token)",
+      },
+    },
+    async (request, reply) => {
+      const { id } = parse(z.object({ id: node }), request.params);
+      const file = isLinkFetch(request)
+        ? await readLinkedUpload(deps, id, (request.query as { token: string }).token)
+        : await readGraphFile(deps, request.workspaceId, id);
+      if (!file) throw unknownMedia(id);
+      return sendFile(reply, file);
+    },
+  );
+}
+
+async function formOf(request: FastifyRequest): Promise<FormData> {
+  if (!Buffer.isBuffer(request.body))
+    throw new GraphApiError(100, 'Upload the file as multipart/form-data with a "file" part', {
+      parleyCode: 'unsupported_media_type',
+    });
+  try {
+    // The body is already buffered under the route's limit, so the streaming concern behind the
+    // deprecation does not apply; undici's parser saves a multipart dependency.
+    const response = new Response(request.body, {
+      headers: { 'content-type': request.headers['content-type'] ?? '' },
+    });
+    // eslint-disable-next-line @typescript-eslint/no-deprecated
+    return await response.formData();
+  } catch (error) {
+    throw new GraphApiError(
+      100,
+      `The multipart body could not be read: ${error instanceof Error ? error.message : 'malformed'}`,
+      { parleyCode: 'invalid_request' },
+    );
+  }
+}
+
+function sendFile(reply: FastifyReply, file: GraphFile): FastifyReply {
+  reply
+    .header('content-type', file.contentType)
+    .header('content-length', String(file.data.length))
+    .header('cache-control', 'private, max-age=300')
+    .header('x-content-type-options', 'nosniff');
+  if (file.sha256) reply.header('etag', `"${file.sha256}"`);
+  return reply.send(file.data);
 }

@@ -8,6 +8,7 @@ import { complianceRepository } from './compliance-repositories.ts';
 import { providerRecordsRepository } from './provider-records-repositories.ts';
 import { billingRepository } from './billing-repository.ts';
 import { automationRepository } from './automation-repositories.ts';
+import { uploadRepository } from './upload-repository.ts';
 import {
   contactRepository,
   careWindowRepository,
@@ -75,6 +76,7 @@ function buildStore(
     providerRecords: providerRecordsRepository(ctx),
     billing: billingRepository(ctx),
     automations: automationRepository(ctx),
+    uploads: uploadRepository(ctx),
   };
 }
 

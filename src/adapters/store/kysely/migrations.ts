@@ -4,6 +4,7 @@ import { templatesConsent } from './migration-0002-templates-consent.ts';
 import { mediaHealth } from './migration-0004-media-health.ts';
 import { ledger } from './migration-0003-ledger.ts';
 import { automation } from './migration-0010-automation.ts';
+import { uploads } from './migration-0009-uploads.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -344,6 +345,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
         '0002_templates_consent': templatesConsent(dialect),
         '0004_media_health': mediaHealth(dialect),
         '0003_ledger': ledger(dialect),
+        '0009_uploads': uploads(dialect),
         '0010_automation': automation(dialect),
       }),
   };

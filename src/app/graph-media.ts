@@ -1,0 +1,265 @@
+// Cloud-API-compatible media: uploads kept in Parley's blob store, their metadata and bytes, and
+// sending them by id — as a `link` the channel's provider fetches, which every provider supports.
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import {
+  ANIMATED_STICKER_MAX_BYTES,
+  MEDIA_FILE_RULES,
+  MEDIA_TYPES,
+  checkMediaFile,
+  type MediaBody,
+  type MediaType,
+  type OutboundContent,
+  type TemplateBody,
+} from '../core/messages.ts';
+import type { MediaRecord } from '../ports/provider-records-store.ts';
+import type { Channel } from '../ports/store.ts';
+import type { UploadRecord } from '../ports/upload-store.ts';
+import type { AppDeps } from './deps.ts';
+
+/** The largest upload: a document (LIM-6); the other types are checked against their own limit. */
+export const UPLOAD_MAX_BYTES = MEDIA_FILE_RULES.document.maxBytes;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The media type a file of this MIME type is sent as (what Meta's upload infers). */
+export function mediaTypeOf(mimeType: string): MediaType {
+  const base = mimeType.split(';')[0]?.trim().toLowerCase() ?? '';
+  if (base === 'image/webp') return 'sticker';
+  for (const type of ['image', 'audio', 'video'] as const)
+    if (MEDIA_FILE_RULES[type].mimeTypes?.includes(base)) return type;
+  return 'document';
+}
+
+export type UploadOutcome =
+  | { readonly kind: 'uploaded'; readonly upload: UploadRecord }
+  | { readonly kind: 'invalid'; readonly detail: string };
+
+/**
+ * `POST /{phone-number-id}/media`: LIM-6 checks the file against the type its MIME type makes it
+ * (a sticker counted as possibly animated), then the bytes go to the blob store and the record
+ * with an unguessable link token to the store.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#upload-media
+ */
+export async function uploadGraphMedia(
+  deps: AppDeps,
+  input: {
+    readonly workspaceId: string;
+    readonly channel: Channel;
+    readonly bytes: Buffer;
+    readonly mimeType: string;
+    readonly filename: string | null;
+  },
+): Promise<UploadOutcome> {
+  if (input.bytes.length === 0) return { kind: 'invalid', detail: 'The uploaded file is empty' };
+  const type = mediaTypeOf(input.mimeType);
+  const refusal = checkMediaFile(type, {
+    mimeType: input.mimeType,
+    bytes: input.bytes.length,
+    animated: true,
+  });
+  if (refusal) return { kind: 'invalid', detail: refusal.detail };
+  const now = deps.clock.now();
+  const date = new Date(now);
+  const month = String(date.getUTCMonth() + 1).padStart(2, '0');
+  const blobKey = `${input.workspaceId}/uploads/${String(date.getUTCFullYear())}/${month}/${randomUUID()}`;
+  await deps.blobs.put(blobKey, input.bytes, input.mimeType);
+  const upload = await deps.store.uploads.create({
+    workspaceId: input.workspaceId,
+    channelId: input.channel.id,
+    mimeType: input.mimeType,
+    filename: input.filename,
+    size: input.bytes.length,
+    sha256: createHash('sha256').update(input.bytes).digest('hex'),
+    blobKey,
+    linkToken: randomBytes(32).toString('base64url'),
+    createdAt: now,
+  });
+  return { kind: 'uploaded', upload };
+}
+
+/** Where a client downloads a media file with its Bearer key (Meta's `url`). */
+export const graphFileUrl = (deps: AppDeps, id: string): string =>
+  `${deps.publicUrl}/graph/files/${encodeURIComponent(id)}`;
+
+/** The link a provider fetches an upload by: no API key, the upload's token instead. */
+export const uploadLink = (deps: AppDeps, upload: UploadRecord): string =>
+  `${graphFileUrl(deps, upload.id)}?token=${upload.linkToken}`;
+
+/** A media id as `GET /{media-id}` knows it: an upload, or inbound media Parley has stored. */
+export type GraphMedia =
+  | { readonly kind: 'upload'; readonly upload: UploadRecord }
+  | { readonly kind: 'inbound'; readonly media: MediaRecord };
+
+export async function findGraphMedia(
+  deps: AppDeps,
+  workspaceId: string,
+  id: string,
+): Promise<GraphMedia | null> {
+  const upload = await deps.store.uploads.get(id);
+  if (upload)
+    return upload.workspaceId === workspaceId && upload.deletedAt === null
+      ? { kind: 'upload', upload }
+      : null;
+  const media = await deps.store.providerRecords.media.get(id);
+  return media?.workspaceId === workspaceId && media.state === 'stored'
+    ? { kind: 'inbound', media }
+    : null;
+}
+
+/** Meta's media object: `{messaging_product, url, mime_type, sha256, file_size, id}`. */
+export function graphMediaView(deps: AppDeps, found: GraphMedia) {
+  const { id, mime, sha256, size } =
+    found.kind === 'upload'
+      ? {
+          id: found.upload.id,
+          mime: found.upload.mimeType,
+          sha256: found.upload.sha256,
+          size: found.upload.size,
+        }
+      : {
+          id: found.media.id,
+          mime: found.media.contentType ?? found.media.mimeType ?? 'application/octet-stream',
+          sha256: found.media.sha256 ?? '',
+          size: found.media.size ?? 0,
+        };
+  return {
+    messaging_product: 'whatsapp' as const,
+    url: graphFileUrl(deps, id),
+    mime_type: mime,
+    sha256,
+    file_size: size,
+    id,
+  };
+}
+
+export interface GraphFile {
+  readonly data: Buffer;
+  readonly contentType: string;
+  readonly sha256: string | null;
+  readonly filename: string | null;
+}
+
+/** The bytes of a media id for the caller's workspace (Bearer), or null. */
+export async function readGraphFile(
+  deps: AppDeps,
+  workspaceId: string,
+  id: string,
+): Promise<GraphFile | null> {
+  const found = await findGraphMedia(deps, workspaceId, id);
+  if (!found) return null;
+  const { blobKey, sha256, filename } =
+    found.kind === 'upload' ? found.upload : { ...found.media, blobKey: found.media.blobKey ?? '' };
+  const blob = await deps.blobs.get(blobKey);
+  return blob ? { ...blob, sha256, filename } : null;
+}
+
+/** The bytes of an upload for a provider fetching its link (token instead of an API key), or null. */
+export async function readLinkedUpload(
+  deps: AppDeps,
+  id: string,
+  token: string,
+): Promise<GraphFile | null> {
+  const upload = await deps.store.uploads.get(id);
+  if (!upload || upload.deletedAt !== null) return null;
+  const want = Buffer.from(upload.linkToken);
+  const got = Buffer.from(token);
+  if (want.length !== got.length || !timingSafeEqual(want, got)) return null;
+  const blob = await deps.blobs.get(upload.blobKey);
+  return blob ? { ...blob, sha256: upload.sha256, filename: upload.filename } : null;
+}
+
+/**
+ * `DELETE /{media-id}`: the upload's bytes go; its record stays for the messages that named it.
+ * Inbound media is not deleted this way (retention and erasure own it).
+ */
+export async function deleteGraphMedia(
+  deps: AppDeps,
+  workspaceId: string,
+  id: string,
+): Promise<boolean> {
+  const upload = await deps.store.uploads.get(id);
+  if (!upload || upload.workspaceId !== workspaceId) return false;
+  if (!(await deps.store.uploads.markDeleted(id, deps.clock.now()))) return false;
+  await deps.blobs.delete(upload.blobKey);
+  return true;
+}
+
+export type ResolvedContent =
+  | { readonly kind: 'content'; readonly content: OutboundContent }
+  | { readonly kind: 'invalid'; readonly detail: string };
+
+const isMediaType = (type: string): type is MediaType =>
+  (MEDIA_TYPES as readonly string[]).includes(type);
+
+/**
+ * Media sent by id: an id of a Parley upload becomes a link to it (checked against LIM-6 for the
+ * type it is sent as); an id of another workspace, or a deleted one, is refused; any other id
+ * is the provider's own and goes through untouched. Template header media too.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/reference/media#supported-media-types
+ */
+export async function resolveUploads(
+  deps: AppDeps,
+  workspaceId: string,
+  content: OutboundContent,
+): Promise<ResolvedContent> {
+  const resolve = async (
+    type: MediaType,
+    where: string,
+    body: MediaBody,
+  ): Promise<MediaBody | string> => {
+    if (body.id === undefined) return body;
+    const upload = await deps.store.uploads.get(body.id);
+    if (!upload) {
+      return UUID.test(body.id)
+        ? `${where}['id'] ${body.id} is not a valid media id of this workspace`
+        : body;
+    }
+    if (upload.workspaceId !== workspaceId || upload.deletedAt !== null)
+      return `${where}['id'] ${body.id} is not a valid media id of this workspace${upload.deletedAt !== null && upload.workspaceId === workspaceId ? ' (it was deleted)' : ''}`;
+    const refusal = checkMediaFile(type, {
+      mimeType: upload.mimeType,
+      bytes: upload.size,
+      animated: upload.size <= ANIMATED_STICKER_MAX_BYTES,
+    });
+    if (refusal) return `${where}: ${refusal.detail}`;
+    const rest: MediaBody = { ...body };
+    delete rest.id;
+    const filename = rest.filename ?? (type === 'document' ? upload.filename : null);
+    return { ...rest, link: uploadLink(deps, upload), ...(filename ? { filename } : {}) };
+  };
+
+  if (isMediaType(content.type)) {
+    const type = content.type;
+    const body = (content as Record<string, unknown>)[type] as MediaBody;
+    const resolved = await resolve(type, type, body);
+    return typeof resolved === 'string'
+      ? { kind: 'invalid', detail: resolved }
+      : { kind: 'content', content: { type, [type]: resolved } as OutboundContent };
+  }
+  if (content.type !== 'template') return { kind: 'content', content };
+  const template: TemplateBody = content.template;
+  const components = [];
+  for (const component of template.components ?? []) {
+    const parameters = [];
+    for (const parameter of component.parameters ?? []) {
+      const type = parameter.type;
+      const media =
+        type === 'image' || type === 'video' || type === 'document' ? parameter[type] : undefined;
+      if (media === undefined || (type !== 'image' && type !== 'video' && type !== 'document')) {
+        parameters.push(parameter);
+        continue;
+      }
+      const resolved = await resolve(type, `template ${component.type} ${type}`, media);
+      if (typeof resolved === 'string') return { kind: 'invalid', detail: resolved };
+      parameters.push({ ...parameter, [type]: resolved });
+    }
+    components.push(component.parameters ? { ...component, parameters } : component);
+  }
+  return {
+    kind: 'content',
+    content: {
+      type: 'template',
+      template: template.components ? { ...template, components } : template,
+    },
+  };
+}
