@@ -75,7 +75,13 @@ describe('serving the built inbox', () => {
   });
 
   it('leaves unknown API, webhook and operational paths to the problem+json 404', async () => {
-    for (const url of ['/v1/nothing-here', '/webhooks/nowhere', '/metrics/x', '/docs/x/y']) {
+    for (const url of [
+      '/v1/nothing-here',
+      '/graph/v21.0/nothing',
+      '/webhooks/nowhere',
+      '/metrics/x',
+      '/docs/x/y',
+    ]) {
       const r = await app.inject({ method: 'GET', url });
       assert.equal(r.statusCode, 404, url);
       assert.equal(r.headers['content-type'], 'application/problem+json; charset=utf-8', url);

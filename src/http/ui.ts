@@ -12,7 +12,17 @@ export const UI_DIST = fileURLToPath(new URL('../../ui/dist', import.meta.url));
  * Paths the inbox never answers, so an unknown API or webhook URL still gets its problem+json 404
  * and a client route can never shadow the API.
  */
-const RESERVED = ['/v1', '/webhooks', '/healthz', '/readyz', '/docs', '/metrics', '/sandbox'];
+const RESERVED = [
+  '/v1',
+  '/graph',
+  '/webhooks',
+  '/healthz',
+  '/readyz',
+  '/docs',
+  '/metrics',
+  '/sandbox',
+  '/emulator',
+];
 
 /**
  * The built files are fingerprinted by Vite and never change; index.html must always be
