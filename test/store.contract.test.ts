@@ -9,6 +9,7 @@ import { runQueueContract } from './contracts/queue-contract.ts';
 import { runBillingContract } from './contracts/billing-contract.ts';
 import { runComplianceContract } from './contracts/compliance-contract.ts';
 import { runProviderRecordsContract } from './contracts/provider-records-contract.ts';
+import { runEventWebhooksContract } from './contracts/event-webhooks-contract.ts';
 import { runStoreContract, type StoreUnderTest } from './contracts/store-contract.ts';
 import { runUploadContract } from './contracts/upload-contract.ts';
 import {
@@ -81,6 +82,7 @@ for (const dialect of dialects) {
     runBillingContract('kysely on SQLite', sqliteStore);
     runComplianceContract('kysely on SQLite', sqliteStore);
     runUploadContract('kysely on SQLite', sqliteStore);
+    runEventWebhooksContract('kysely on SQLite', sqliteStore);
   } else if (dialect === 'postgres') {
     const skip = requireServerOrSkip(
       await postgresAvailable(),
@@ -95,6 +97,7 @@ for (const dialect of dialects) {
       runBillingContract('kysely on PostgreSQL', postgresStore);
       runComplianceContract('kysely on PostgreSQL', postgresStore);
       runUploadContract('kysely on PostgreSQL', postgresStore);
+      runEventWebhooksContract('kysely on PostgreSQL', postgresStore);
     }
   } else {
     throw new Error(`PARLEY_TEST_DIALECTS names an unknown dialect: ${dialect}`);

@@ -65,6 +65,8 @@ export interface ParleyConfig {
    * this long before another node takes them over.
    */
   dispatchLeaseMs: number;
+  /** How long before a care window ends `window.closing` is sent. */
+  windowClosingLeadMs: number;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ParleyConfig {
     logLevel: env.PARLEY_LOG_LEVEL ?? 'info',
     bodyLimit: intFromEnv(env, 'PARLEY_BODY_LIMIT', 1024 * 1024),
     dispatchLeaseMs: Math.max(1_000, intFromEnv(env, 'PARLEY_DISPATCH_LEASE_MS', 5 * 60_000)),
+    windowClosingLeadMs: intFromEnv(env, 'PARLEY_WINDOW_CLOSING_LEAD_MINUTES', 60) * 60_000,
   };
 }
 

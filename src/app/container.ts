@@ -32,6 +32,8 @@ import { WebhookProcessor } from '../workers/webhook-processor.ts';
 import { MediaDownloader } from '../workers/media-downloader.ts';
 import { createLocalBlobStore } from '../adapters/blobs/local-blob-store.ts';
 import { TemplateSync } from '../workers/template-sync.ts';
+import { EventDeliverer } from '../workers/event-deliverer.ts';
+import { createHttpWebhookSender } from '../adapters/events/http-webhook-sender.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { RateLimiter } from '../ports/rate-limiter.ts';
@@ -53,6 +55,8 @@ import { startAutomation, type AutomationRunner } from './automation/runner.ts';
 import { startCostLedger, type CostLedger } from './billing/ledger.ts';
 import { Lookups } from './lookups.ts';
 import { createSecretBox, resolveSecretKey } from './secrets.ts';
+import { EventWebhooks } from './event-webhooks.ts';
+import { startEventRecorder, type EventRecorder } from './event-recorder.ts';
 
 export const VERSION = '0.1.0';
 
@@ -117,6 +121,12 @@ export interface Parley {
   readonly consentSignals: { idle(): Promise<void> };
   /** Chatbot flows on inbound messages; `idle()` waits until what it heard of is handled. */
   readonly automation: AutomationRunner;
+  /** Outbound event webhooks: endpoints, deliveries, replay (the use cases behind the API). */
+  readonly eventWebhooks: EventWebhooks;
+  /** Records every local event durably; `idle()` waits until what it heard is written. */
+  readonly eventRecorder: EventRecorder;
+  /** Delivers event webhooks and emits window events; tests stop it and drive `drain()`. */
+  readonly eventDeliverer: EventDeliverer;
   /** The sandbox world behind a channel (registering its number), for demos and tests. */
   sandboxWorld(channel: Channel): Promise<SandboxWorld>;
   /** Simulated customers writing in to a sandbox channel every few seconds (the demo). */
@@ -243,6 +253,15 @@ export async function createParley(
   const templateSync = new TemplateSync(appDeps);
   const consentSignals = subscribeConsentSignals(appDeps);
   const automation = startAutomation(appDeps, { onMessageQueued: () => dispatcher.wake() });
+  const eventWebhooks = new EventWebhooks(appDeps, createHttpWebhookSender());
+  const eventDeliverer = new EventDeliverer(appDeps, eventWebhooks, {
+    worker: `${hostname()}:${process.pid}`,
+    windowClosingLeadMs: config.windowClosingLeadMs,
+  });
+  const eventRecorder = startEventRecorder(appDeps, {
+    giveUpAfterMs: eventWebhooks.settings.retry.giveUpAfterMs,
+    onRecorded: () => eventDeliverer.wake(),
+  });
   let started = false;
   const http = await buildHttpServer({
     deps: appDeps,
@@ -252,6 +271,7 @@ export async function createParley(
     onWebhookStored: (webhook, parsed) => webhookProcessor.submit(webhook, parsed),
     onMessageQueued: () => dispatcher.wake(),
     ready: () => started,
+    eventWebhooks,
   });
 
   const demoStops: Array<{ stop(): void }> = [];
@@ -268,6 +288,9 @@ export async function createParley(
     templateSync,
     consentSignals,
     automation,
+    eventWebhooks,
+    eventRecorder,
+    eventDeliverer,
     async sandboxWorld(channel) {
       const connection = await store.connections.get(channel.connectionId);
       if (connection?.provider !== 'sandbox')
@@ -296,6 +319,7 @@ export async function createParley(
       dispatcher.start();
       media.start();
       await templateSync.start();
+      eventDeliverer.start();
       started = true;
       if (!options.listen) return null;
       return http.listen({ port: config.port, host: config.host });
@@ -315,6 +339,8 @@ export async function createParley(
       await consentSignals.idle();
       automation.stop();
       await automation.idle();
+      await eventDeliverer.stop();
+      await eventRecorder.stop();
       await shared.close();
       await store.close();
     },

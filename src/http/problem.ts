@@ -44,6 +44,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   webhook_registration_unsupported: 409,
   provider_request_failed: 502,
   invalid_rate_card: 400,
+  replay_too_large: 422,
   internal: 500,
 };
 
@@ -74,6 +75,7 @@ const TITLES: Readonly<Record<string, string>> = {
   webhook_registration_unsupported: 'Webhook registration is not done by API for this provider',
   provider_request_failed: 'The provider refused or failed the request',
   invalid_rate_card: 'Invalid rate card',
+  replay_too_large: 'Too many events to replay at once',
   internal: 'Internal error',
 };
 

@@ -32,6 +32,8 @@ import { registerMediaRoutes } from './routes/media.ts';
 import { registerConnectionHealthRoutes } from './routes/connection-health.ts';
 import { isLinkFetch, registerGraphRoutes } from './routes/graph.ts';
 import { registerAutomationRoutes } from './routes/automations.ts';
+import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.ts';
+import type { EventWebhooks } from '../app/event-webhooks.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { registerUi } from './ui.ts';
 
@@ -46,6 +48,8 @@ export interface HttpOptions {
   /** Readiness beyond the database (e.g. workers started). */
   readonly ready?: () => boolean;
   readonly version: string;
+  /** Outbound event webhooks (`/v1/webhook-endpoints`); absent, the resource is not served. */
+  readonly eventWebhooks?: EventWebhooks;
 }
 
 declare module 'fastify' {
@@ -115,6 +119,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       registerMediaRoutes(v1, options);
       registerConnectionHealthRoutes(v1, options);
       registerAutomationRoutes(v1, options);
+      if (options.eventWebhooks) registerWebhookEndpointRoutes(v1, options, options.eventWebhooks);
       done();
     },
     { prefix: '/v1' },

@@ -9,6 +9,7 @@ import type { ProviderRecordsStore } from './provider-records-store.ts';
 import type { BillingRepository } from './billing-store.ts';
 import type { AutomationStore } from './automation-store.ts';
 import type { UploadStore } from './upload-store.ts';
+import type { EventWebhookStore } from './event-webhook-store.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -406,4 +407,7 @@ export interface Store {
 
   /** Media uploaded to be sent by id (the Cloud-API-compatible endpoint). */
   uploads: UploadStore;
+
+  /** Outbound event webhooks: event log, endpoints, deliveries, window-event scheduler cursors. */
+  eventWebhooks: EventWebhookStore;
 }

@@ -73,6 +73,7 @@ export async function startTestParley(
   await parley.start({ listen: false });
   await parley.dispatcher.stop(); // tests drive dispatch explicitly with runOnce()
   await parley.media.stop(); // and media downloads with media.runOnce()
+  await parley.eventDeliverer.stop(); // and event webhooks with eventDeliverer.drain()
   const settle = async (ms = 0) => {
     for (let i = 0; i < 5; i++) {
       await parley.processor.drain();
@@ -80,6 +81,7 @@ export async function startTestParley(
       await parley.dispatcher.runOnce();
       await clock.flush();
     }
+    await parley.eventRecorder.idle();
     if (ms > 0) {
       await clock.advance(ms);
       for (let i = 0; i < 5; i++) {
@@ -88,6 +90,7 @@ export async function startTestParley(
         await parley.dispatcher.runOnce();
         await clock.flush();
       }
+      await parley.eventRecorder.idle();
     }
   };
   return {

@@ -14,6 +14,7 @@ export function createInProcessEventBus(log?: Logger): EventBus {
         }
       }
     },
+    // Everything published here is local: `localOnly` changes nothing in one process.
     subscribe(handler) {
       handlers.add(handler);
       return () => handlers.delete(handler);

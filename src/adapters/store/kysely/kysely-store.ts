@@ -9,6 +9,7 @@ import { providerRecordsRepository } from './provider-records-repositories.ts';
 import { billingRepository } from './billing-repository.ts';
 import { automationRepository } from './automation-repositories.ts';
 import { uploadRepository } from './upload-repository.ts';
+import { eventWebhookRepository } from './event-webhook-repositories.ts';
 import {
   contactRepository,
   careWindowRepository,
@@ -77,6 +78,7 @@ function buildStore(
     billing: billingRepository(ctx),
     automations: automationRepository(ctx),
     uploads: uploadRepository(ctx),
+    eventWebhooks: eventWebhookRepository(ctx),
   };
 }
 
@@ -176,7 +178,13 @@ function openStore(options: KyselyStoreOptions): Store {
       transaction,
       async migrate() {
         if (activeFrame()) throw new Error('migrate() cannot run inside a transaction');
-        const migrator = new Migrator({ db, provider: migrationProvider(dialect) });
+        // Migration numbers are reserved per feature and may land out of order: a database that
+        // already ran a later number still takes an earlier one added after it.
+        const migrator = new Migrator({
+          db,
+          provider: migrationProvider(dialect),
+          allowUnorderedMigrations: true,
+        });
         const { error, results } = await migrator.migrateToLatest();
         if (error !== undefined) {
           throw error instanceof Error ? error : new Error('migration failed', { cause: error });

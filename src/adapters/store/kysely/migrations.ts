@@ -5,6 +5,7 @@ import { mediaHealth } from './migration-0004-media-health.ts';
 import { ledger } from './migration-0003-ledger.ts';
 import { automation } from './migration-0010-automation.ts';
 import { uploads } from './migration-0009-uploads.ts';
+import { eventWebhooks } from './migration-0005-event-webhooks.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -347,6 +348,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
         '0003_ledger': ledger(dialect),
         '0009_uploads': uploads(dialect),
         '0010_automation': automation(dialect),
+        '0005_event_webhooks': eventWebhooks(dialect),
       }),
   };
 }

@@ -1,0 +1,109 @@
+// The event webhook worker: delivery passes whenever deliveries are due, sleeping until the next
+// one (or a wake-up when new events are recorded), and the window-event scan once a minute.
+import type { AppDeps } from '../app/deps.ts';
+import type { EventWebhooks } from '../app/event-webhooks.ts';
+import { emitWindowEvents } from '../app/window-events.ts';
+
+export interface EventDelivererOptions {
+  readonly worker: string;
+  /** window.closing lead time. */
+  readonly windowClosingLeadMs: number;
+  /** Deliveries leased per pass. */
+  readonly batch?: number;
+  /** Longest sleep when nothing is due (other nodes may record events). */
+  readonly idleMs?: number;
+  /** How often the care windows are scanned. */
+  readonly windowScanMs?: number;
+}
+
+export class EventDeliverer {
+  readonly #deps: AppDeps;
+  readonly #webhooks: EventWebhooks;
+  readonly #options: Required<EventDelivererOptions>;
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #lastWindowScan = -Infinity;
+
+  constructor(deps: AppDeps, webhooks: EventWebhooks, options: EventDelivererOptions) {
+    this.#deps = deps;
+    this.#webhooks = webhooks;
+    this.#options = { batch: 100, idleMs: 1_000, windowScanMs: 30_000, ...options };
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** New deliveries were recorded: stop sleeping. */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /** Graceful stop: the pass in progress finishes (its attempts are recorded). */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.wake();
+    await this.#loop;
+    this.#loop = null;
+  }
+
+  /** One delivery pass; returns how many deliveries were tried. Tests drive the worker with it. */
+  runOnce(): Promise<number> {
+    return this.#webhooks.deliverDue(this.#options.worker, this.#options.batch);
+  }
+
+  /** Passes until nothing is due at the clock's current time. */
+  async drain(): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const tried = await this.runOnce();
+      total += tried;
+      if (tried === 0) return total;
+    }
+  }
+
+  /** One window-event scan at the clock's current time; returns how many events it emitted. */
+  scanWindows(): Promise<number> {
+    return emitWindowEvents(this.#deps, this.#options.windowClosingLeadMs);
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        if (this.#deps.clock.now() - this.#lastWindowScan >= this.#options.windowScanMs) {
+          this.#lastWindowScan = this.#deps.clock.now();
+          await this.scanWindows();
+        }
+        const tried = await this.runOnce();
+        if (tried > 0) continue;
+        const due = await this.#webhooks.nextDueAt();
+        const now = this.#deps.clock.now();
+        const delay = Math.max(
+          5,
+          Math.min(this.#options.idleMs, due === null ? Infinity : due - now),
+        );
+        await this.#sleep(delay);
+      } catch (error) {
+        this.#deps.log.error({ err: error }, 'event webhook pass failed');
+        await this.#sleep(this.#options.idleMs);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        if (this.#timer) clearTimeout(this.#timer);
+        this.#timer = null;
+        this.#wake = null;
+        resolve();
+      };
+      this.#wake = done;
+      this.#timer = setTimeout(done, ms);
+    });
+  }
+}
