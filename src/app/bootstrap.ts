@@ -13,6 +13,7 @@ import {
 import type { ConfigFile, ParleyConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { applyDeclaredTemplates } from './templates-as-code.ts';
+import { applyDeclaredAutomations, setBusinessHours } from './automation/flows.ts';
 
 export const DEMO_WORKSPACE = 'Demo workspace';
 const DEMO_KEY_FILE = 'demo-api-key';
@@ -59,13 +60,15 @@ export async function applyConfigFile(deps: AppDeps, file: ConfigFile): Promise<
           config: (dc.config ?? {}) as never,
           secrets: dc.secrets,
         }));
-      for (const ch of dc.channels ?? []) {
-        if (await deps.store.channels.findByProviderKey(connection.id, ch.providerKey)) continue;
-        await createChannel(deps, {
-          workspaceId: workspace.id,
-          connectionId: connection.id,
-          ...ch,
-        });
+      for (const { businessHours, ...ch } of dc.channels ?? []) {
+        const channel =
+          (await deps.store.channels.findByProviderKey(connection.id, ch.providerKey)) ??
+          (await createChannel(deps, {
+            workspaceId: workspace.id,
+            connectionId: connection.id,
+            ...ch,
+          }));
+        if (businessHours) await setBusinessHours(deps, workspace.id, channel.id, businessHours);
       }
     }
     if (declared.templates !== undefined)
@@ -75,6 +78,8 @@ export async function applyConfigFile(deps: AppDeps, file: ConfigFile): Promise<
         declared.templates,
         await deps.store.channels.list(workspace.id),
       );
+    if (declared.automations !== undefined)
+      await applyDeclaredAutomations(deps, workspace.id, declared.automations);
   }
 }
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { businessCalendarSchema, flowDefinitionSchema } from './automation/flow-schema.ts';
 
 const declaredChannel = z.object({
   name: z.string().min(1),
@@ -13,6 +14,8 @@ const declaredChannel = z.object({
   throughputMps: z.number().int().positive().optional(),
   environment: z.enum(['production', 'staging', 'test']).optional(),
   allowList: z.array(z.string()).optional(),
+  /** Weekly hours and holidays that `outside_hours` automation triggers read. */
+  businessHours: businessCalendarSchema.optional(),
 });
 
 const declaredConnection = z.object({
@@ -31,6 +34,8 @@ const declaredWorkspace = z.object({
   apiKeys: z.array(z.string().min(16)).optional(),
   connections: z.array(declaredConnection).optional(),
   templates: declaredTemplates.optional(),
+  /** Chatbot flows; `channels` may name a channel by id, name, provider key or phone number. */
+  automations: z.array(flowDefinitionSchema).optional(),
 });
 
 export const configFileSchema = z

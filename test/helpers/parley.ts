@@ -20,7 +20,7 @@ export interface TestParley {
   readonly world: SandboxWorld;
   /** An authenticated request through the real HTTP stack (no socket). */
   api(
-    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     body?: unknown,
     headers?: Record<string, string>,

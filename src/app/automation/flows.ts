@@ -6,6 +6,7 @@ import type { AutomationRecord, AutomationSource } from '../../ports/automation-
 import type { JsonObject } from '../../ports/store.ts';
 import type { AppDeps } from '../deps.ts';
 import { PolicyError } from '../policy-errors.ts';
+import { ConfigError } from '../config.ts';
 import {
   businessCalendarSchema,
   flowDefinitionSchema,
@@ -117,8 +118,31 @@ export async function applyDeclaredAutomations(
   workspaceId: string,
   declared: readonly unknown[],
 ): Promise<void> {
-  for (const input of declared) {
-    const flow = await validated(deps, workspaceId, input);
+  const channels = await deps.store.channels.list(workspaceId);
+  // A config file knows its channels by name or number, not by the ids Parley gave them.
+  const channelId = (ref: string): string =>
+    channels.find(
+      (c) =>
+        c.id === ref ||
+        c.name === ref ||
+        c.providerKey === ref ||
+        c.phoneNumber === ref.replace(/^\+/, ''),
+    )?.id ?? ref;
+  for (const [n, input] of declared.entries()) {
+    const given = input as { channels?: unknown; name?: unknown };
+    const flow = await validated(deps, workspaceId, {
+      ...(input as object),
+      ...(Array.isArray(given.channels)
+        ? {
+            channels: (given.channels as unknown[]).map((c) =>
+              typeof c === 'string' ? channelId(c) : c,
+            ),
+          }
+        : {}),
+    }).catch((error: unknown) => {
+      if (!(error instanceof PolicyError)) throw error;
+      throw new ConfigError(`automations[${n}] "${String(given.name)}": ${error.message}`);
+    });
     const existing = await deps.store.automations.flows.findByName(workspaceId, flow.name);
     if (!existing) await createFlow(deps, workspaceId, flow, 'config');
     else if (JSON.stringify(existing.definition) !== JSON.stringify(definitionJson(flow)))
