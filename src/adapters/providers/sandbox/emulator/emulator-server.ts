@@ -325,6 +325,71 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     return null;
   };
 
+  // ── token and app: what `parley doctor` (and Meta's own tools) ask first ─────────────
+  const appId = '1800000000000001';
+  app.get<{ Querystring: { input_token?: string } }>('/:version/debug_token', (request) => ({
+    data: {
+      app_id: appId,
+      type: 'SYSTEM_USER',
+      application: 'Parley Emulator',
+      // a system-user token that never expires
+      expires_at: 0,
+      is_valid: accessToken === null || request.query.input_token === accessToken,
+      scopes: ['whatsapp_business_messaging', 'whatsapp_business_management'],
+    },
+  }));
+  app.get('/:version/me', () => ({ id: '1900000000000001', name: 'Parley Emulator System User' }));
+  app.get<{ Params: { version: string; id: string } }>(
+    '/:version/:id/subscribed_apps',
+    (request, reply) => {
+      if (!world.numberOfWaba(request.params.id))
+        return send(reply, unknownObject('get', request.params.id));
+      return {
+        data: [
+          {
+            whatsapp_business_api_data: {
+              id: appId,
+              name: 'Parley Emulator',
+              link: `${baseUrl}/`,
+            },
+          },
+        ],
+      };
+    },
+  );
+
+  /** TPL-9: an edit (`POST /{template-id}`) goes back to review, keeping the template's id. */
+  app.post<{ Params: { version: string; id: string } }>('/:version/:id', (request, reply) => {
+    const found = templateById(request.params.id);
+    if (!found) return send(reply, unknownObject('post', request.params.id));
+    const body = request.body;
+    if (!isObject(body)) return send(reply, invalidParameter('The request body must be JSON.'));
+    const { template, number } = found;
+    if (!['APPROVED', 'REJECTED', 'PAUSED'].includes(template.status))
+      return send(
+        reply,
+        invalidParameter(`A template in status ${template.status} cannot be edited.`),
+      );
+    if (
+      typeof body.category === 'string' &&
+      template.status === 'APPROVED' &&
+      body.category.toUpperCase() !== template.category
+    )
+      return send(
+        reply,
+        invalidParameter('The category of an approved template cannot be changed.'),
+      );
+    const definition = {
+      name: template.name,
+      language: template.language,
+      category: template.category,
+      parameter_format: template.parameter_format,
+      components: Array.isArray(body.components) ? body.components : template.components,
+    } as TemplateDefinition;
+    review(number.phoneNumberId, definition);
+    return { success: true };
+  });
+
   app.get<{ Params: { version: string; id: string } }>('/:version/:id', (request, reply) => {
     const { id } = request.params;
     const number = world.number(id);
@@ -351,6 +416,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
 
   // ── templates (WABA level) ────────────────────────────────────────────────────────────
+  /**
+   * TPL-8: PENDING now, the verdict after `reviewMs`: what Parley's own template lint calls an
+   * error Meta would reject, so the emulator rejects it (INVALID_FORMAT); the rest is approved.
+   */
+  const review = (phoneNumberId: string, definition: TemplateDefinition): SandboxTemplate => {
+    const rejected = hasErrors(lintTemplate(definition));
+    return world.submitTemplate(phoneNumberId, definition, {
+      reviewMs,
+      ...(rejected ? { outcome: 'REJECTED' as const, reason: 'INVALID_FORMAT' } : {}),
+    });
+  };
+
   app.get<{ Params: { version: string; id: string }; Querystring: Record<string, string> }>(
     '/:version/:id/message_templates',
     (request, reply) => {
@@ -440,12 +517,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
           ? { parameter_format: body.parameter_format }
           : {}),
       } as TemplateDefinition;
-      // The review: what Parley's own lint calls an error, Meta would reject
-      const findings = lintTemplate(definition).filter((f) => f.severity === 'error');
-      const template = world.submitTemplate(number.phoneNumberId, definition, {
-        reviewMs,
-        ...(hasErrors(findings) ? { outcome: 'REJECTED' as const, reason: 'INVALID_FORMAT' } : {}),
-      });
+      const template = review(number.phoneNumberId, definition);
       return { id: template.id, status: template.status, category: template.category };
     },
   );
@@ -507,6 +579,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       code_verification_status: 'VERIFIED',
       display_phone_number: displayNumber(number.displayPhoneNumber),
       quality_rating: 'GREEN',
+      status: 'CONNECTED',
+      name_status: 'APPROVED',
+      messaging_limit_tier: 'TIER_2K',
       platform_type: 'CLOUD_API',
       throughput: { level: number.throughputMps >= 1000 ? 'HIGH' : 'STANDARD' },
       id: number.phoneNumberId,

@@ -40,6 +40,7 @@ export class WebhookSender {
   readonly #timeoutMs: number;
   readonly #logLimit: number;
   readonly #log: WebhookAttempt[] = [];
+  readonly #listeners = new Set<(webhook: SandboxWebhook) => void>();
 
   constructor(options: WebhookSenderOptions) {
     this.#url = options.url;
@@ -62,7 +63,14 @@ export class WebhookSender {
     return [...this.#log];
   }
 
+  /** Hears every webhook as it is sent (in-process receivers, tests); returns the unsubscribe. */
+  listen(listener: (webhook: SandboxWebhook) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   deliver = async (webhook: SandboxWebhook): Promise<void> => {
+    for (const listener of this.#listeners) listener(webhook);
     const body = webhook.body.toString('latin1');
     const url = this.#url;
     if (url === undefined) {
