@@ -154,8 +154,8 @@ describe('Parley’s Meta Cloud adapter against the emulator', () => {
     });
     assert.equal(created.status, 'PENDING');
     await emulator.clock.advance(5_000);
-    assert.ok(meta.editTemplate);
-    const edited = await meta.editTemplate(channel, created.id, {
+    assert.equal(typeof meta.editTemplate, 'function');
+    const edited = await meta.editTemplate!(channel, created.id, {
       name: 'return_label',
       language: 'en',
       category: 'UTILITY',
