@@ -1,5 +1,6 @@
 // What start does before serving: upsert declared resources (config file), ensure the admin API
 // key, and, only on a brand-new unconfigured SQLite data dir (or --demo), create the demo.
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Channel, Workspace } from '../ports/store.ts';
@@ -11,17 +12,22 @@ import {
   ensureApiKey,
 } from './admin.ts';
 import type { ConfigFile, ParleyConfig } from './config.ts';
+import { ensureAgent, hashPassword } from './agents.ts';
 import type { AppDeps } from './deps.ts';
 import { applyDeclaredTemplates } from './templates-as-code.ts';
 import { applyDeclaredAutomations, setBusinessHours } from './automation/flows.ts';
 
 export const DEMO_WORKSPACE = 'Demo workspace';
 const DEMO_KEY_FILE = 'demo-api-key';
+const DEMO_PASSWORD_FILE = 'demo-admin-password';
+export const DEMO_ADMIN_EMAIL = 'admin@demo.parley.local';
 
 export interface DemoSetup {
   readonly workspace: Workspace;
   readonly channel: Channel;
   readonly apiKey: string;
+  /** The demo's admin agent, to sign in to the inbox at `/`. */
+  readonly login: { readonly email: string; readonly password: string };
   readonly created: boolean;
 }
 
@@ -49,6 +55,8 @@ export async function applyConfigFile(deps: AppDeps, file: ConfigFile): Promise<
       (await createWorkspace(deps, declared.name));
     for (const [n, key] of (declared.apiKeys ?? []).entries())
       await ensureApiKey(deps, workspace.id, key, `declared key ${n + 1}`);
+    for (const agent of declared.agents ?? [])
+      await ensureAgent(deps, { workspaceId: workspace.id, ...agent });
     const connections = await deps.store.connections.list(workspace.id);
     for (const dc of declared.connections ?? []) {
       const connection =
@@ -105,6 +113,7 @@ export async function ensureDemo(deps: AppDeps, config: ParleyConfig): Promise<D
         workspace: existing,
         channel,
         apiKey: readFileSync(keyFile, 'utf8').trim(),
+        login: await ensureDemoAdmin(deps, config, existing.id),
         created: false,
       };
   }
@@ -126,5 +135,38 @@ export async function ensureDemo(deps: AppDeps, config: ParleyConfig): Promise<D
   });
   const { key } = await createApiKey(deps, workspace.id, 'demo');
   writeFileSync(keyFile, key + '\n', { mode: 0o600 });
-  return { workspace, channel, apiKey: key, created: true };
+  const login = await ensureDemoAdmin(deps, config, workspace.id);
+  return { workspace, channel, apiKey: key, login, created: true };
+}
+
+/**
+ * The demo's admin agent. Like the API key, its password is kept in the data dir so every start
+ * can print it again (the store keeps only the scrypt hash).
+ */
+async function ensureDemoAdmin(
+  deps: AppDeps,
+  config: ParleyConfig,
+  workspaceId: string,
+): Promise<{ email: string; password: string }> {
+  const file = join(config.dataDir, DEMO_PASSWORD_FILE);
+  const known = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  const password = known || randomBytes(9).toString('base64url');
+  if (!known) writeFileSync(file, password + '\n', { mode: 0o600 });
+  const agent = await deps.store.inbox.agents.findByEmail(DEMO_ADMIN_EMAIL);
+  if (!agent)
+    await ensureAgent(deps, {
+      workspaceId,
+      email: DEMO_ADMIN_EMAIL,
+      name: 'Demo admin',
+      role: 'admin',
+      password,
+    });
+  else if (!known)
+    // The password file was lost: the printed password must work, so it is set again.
+    await deps.store.inbox.agents.update(
+      agent.id,
+      { passwordHash: await hashPassword(password), state: 'active' },
+      deps.clock.now(),
+    );
+  return { email: DEMO_ADMIN_EMAIL, password };
 }

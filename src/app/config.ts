@@ -29,9 +29,21 @@ const declaredConnection = z.object({
 /** Templates as code: a folder (or file) of template files, or definitions in Meta's shape. */
 const declaredTemplates = z.union([z.string().min(1), z.array(z.record(z.string(), z.unknown()))]);
 
+/** Inbox agents of a declared deployment: created when absent (matched by email), never overwritten. */
+const declaredAgent = z
+  .object({
+    email: z.email(),
+    name: z.string().min(1),
+    role: z.enum(['admin', 'agent']).default('agent'),
+    /** The first password; the agent changes it with a password reset. */
+    password: z.string().min(10),
+  })
+  .strict();
+
 const declaredWorkspace = z.object({
   name: z.string().min(1),
   apiKeys: z.array(z.string().min(16)).optional(),
+  agents: z.array(declaredAgent).optional(),
   connections: z.array(declaredConnection).optional(),
   templates: declaredTemplates.optional(),
   /** Chatbot flows; `channels` may name a channel by id, name, provider key or phone number. */

@@ -53,6 +53,7 @@ import { isMediaType } from './media.ts';
 import { subscribeConsentSignals } from './consent-signals.ts';
 import { startAutomation, type AutomationRunner } from './automation/runner.ts';
 import { startCostLedger, type CostLedger } from './billing/ledger.ts';
+import { subscribeInbox } from './inbox.ts';
 import { Lookups } from './lookups.ts';
 import { createSecretBox, resolveSecretKey } from './secrets.ts';
 import { EventWebhooks } from './event-webhooks.ts';
@@ -127,6 +128,8 @@ export interface Parley {
   readonly eventRecorder: EventRecorder;
   /** Delivers event webhooks and emits window events; tests stop it and drive `drain()`. */
   readonly eventDeliverer: EventDeliverer;
+  /** Customer messages → snooze wake-up and held (parked) replies; `idle()` as above. */
+  readonly inbox: { idle(): Promise<void> };
   /** The sandbox world behind a channel (registering its number), for demos and tests. */
   sandboxWorld(channel: Channel): Promise<SandboxWorld>;
   /** Simulated customers writing in to a sandbox channel every few seconds (the demo). */
@@ -262,6 +265,7 @@ export async function createParley(
     giveUpAfterMs: eventWebhooks.settings.retry.giveUpAfterMs,
     onRecorded: () => eventDeliverer.wake(),
   });
+  const inbox = subscribeInbox(appDeps, () => dispatcher.wake());
   let started = false;
   const http = await buildHttpServer({
     deps: appDeps,
@@ -291,6 +295,7 @@ export async function createParley(
     eventWebhooks,
     eventRecorder,
     eventDeliverer,
+    inbox,
     async sandboxWorld(channel) {
       const connection = await store.connections.get(channel.connectionId);
       if (connection?.provider !== 'sandbox')
@@ -341,6 +346,8 @@ export async function createParley(
       await automation.idle();
       await eventDeliverer.stop();
       await eventRecorder.stop();
+      inbox.stop();
+      await inbox.idle();
       await shared.close();
       await store.close();
     },

@@ -89,6 +89,7 @@ async function start(config: ParleyConfig, forceDemo: boolean): Promise<void> {
     lines.push(
       ``,
       `  Demo workspace with a sandbox number (+${demo.channel.phoneNumber}); simulated customers write in every few seconds.`,
+      `  Inbox:      ${url ?? ''}/  (sign in as ${demo.login.email} / ${demo.login.password})`,
       `  API key:    ${demo.apiKey}`,
       `  Channel id: ${demo.channel.id}`,
       `  Try:        curl -H "Authorization: Bearer ${demo.apiKey}" ${url ?? ''}/v1/conversations`,

@@ -24,6 +24,10 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   unauthenticated: 401,
   bad_signature: 401,
   forbidden: 403,
+  csrf_failed: 403,
+  invalid_credentials: 401,
+  too_many_attempts: 429,
+  invalid_token: 400,
   verify_token_mismatch: 403,
   not_found: 404,
   unknown_connection: 404,
@@ -56,6 +60,10 @@ const TITLES: Readonly<Record<string, string>> = {
   unauthenticated: 'Authentication required',
   bad_signature: 'Webhook signature rejected',
   forbidden: 'Forbidden',
+  csrf_failed: 'CSRF token missing or wrong',
+  invalid_credentials: 'Invalid credentials',
+  too_many_attempts: 'Too many attempts',
+  invalid_token: 'Invalid or expired link',
   verify_token_mismatch: 'Verify token mismatch',
   not_found: 'Not found',
   unknown_connection: 'Unknown connection',
@@ -133,8 +141,11 @@ export function installProblemHandlers(app: FastifyInstance): void {
     );
   });
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof ApiProblem)
+    if (error instanceof ApiProblem) {
+      const retryAfter = error.extensions.retryAfterSeconds;
+      if (typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
       return sendProblem(reply, problem(error.code, error.message, error.extensions));
+    }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const validation = error.validation as ReadonlyArray<{
         instancePath: string;

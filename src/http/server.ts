@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import {
@@ -16,6 +17,8 @@ import type { InboundEvent } from '../core/inbound.ts';
 import type { WebhookRecord } from '../ports/store.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { hashApiKey } from '../app/api-keys.ts';
+import { resolveSession, sameToken } from '../app/agents.ts';
+import type { Agent, AgentSession } from '../ports/inbox-store.ts';
 import {
   ApiProblem,
   frameworkErrorHandler,
@@ -34,6 +37,8 @@ import { isLinkFetch, registerGraphRoutes } from './routes/graph.ts';
 import { registerAutomationRoutes } from './routes/automations.ts';
 import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import type { EventWebhooks } from '../app/event-webhooks.ts';
+import { PUBLIC_AUTH_PATHS, SESSION_COOKIE, registerAuthRoutes } from './routes/auth.ts';
+import { registerInboxRoutes } from './routes/inbox.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { registerUi } from './ui.ts';
 
@@ -57,6 +62,9 @@ declare module 'fastify' {
     workspaceId: string;
     /** The id of the API key that authenticated the request (who recorded a consent event). */
     apiKeyId: string;
+    /** The signed-in agent when the request came with a session cookie instead of a key. */
+    agent: Agent | null;
+    agentSession: AgentSession | null;
   }
 }
 
@@ -76,6 +84,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app);
   const metrics = createMetrics(options.deps);
+  await app.register(fastifyCookie);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -88,9 +97,16 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       components: {
         securitySchemes: {
           apiKey: { type: 'http', scheme: 'bearer', description: 'A workspace API key' },
+          session: {
+            type: 'apiKey',
+            in: 'cookie',
+            name: 'parley_session',
+            description:
+              'An agent session (POST /v1/auth/login); mutating requests also send X-CSRF-Token',
+          },
         },
       },
-      security: [{ apiKey: [] }],
+      security: [{ apiKey: [] }, { session: [] }],
     },
     transform: jsonSchemaTransform,
   });
@@ -107,6 +123,8 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
     (v1, _opts, done) => {
       v1.decorateRequest('workspaceId', '');
       v1.decorateRequest('apiKeyId', '');
+      v1.decorateRequest('agent', null);
+      v1.decorateRequest('agentSession', null);
       // The API speaks JSON only: Fastify's default text/plain parser would hand a string to the
       // body schema and answer 400 where 415 is the truth.
       v1.removeContentTypeParser('text/plain');
@@ -120,6 +138,8 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       registerConnectionHealthRoutes(v1, options);
       registerAutomationRoutes(v1, options);
       if (options.eventWebhooks) registerWebhookEndpointRoutes(v1, options, options.eventWebhooks);
+      registerAuthRoutes(v1, options);
+      registerInboxRoutes(v1, options);
       done();
     },
     { prefix: '/v1' },
@@ -128,6 +148,8 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
     (graph, _opts, done) => {
       graph.decorateRequest('workspaceId', '');
       graph.decorateRequest('apiKeyId', '');
+      graph.decorateRequest('agent', null);
+      graph.decorateRequest('agentSession', null);
       graph.removeContentTypeParser('text/plain');
       installGraphErrorHandlers(graph);
       graph.addHook('onRequest', async (request) => {
@@ -165,21 +187,40 @@ function registerOperationalRoutes(
   });
 }
 
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /**
- * Bearer API keys, looked up by hash; a short cache keeps the hot path off the database.
- * `forget` drops a revoked key at once, so revocation through this node takes effect immediately
- * (other nodes notice within the cache's lifetime).
+ * What only admins may do with a session: manage agents, departments, connections, channels and
+ * API keys. Everyone may read the agent, department and channel lists (assignment pickers).
+ */
+function adminOnly(method: string, path: string): boolean {
+  if (path.startsWith('/v1/api-keys')) return true;
+  if (!MUTATING.has(method)) return false;
+  return /^\/v1\/(agents|departments|connections|channels)(\/|$)/.test(path);
+}
+
+/**
+ * Every /v1 route accepts a Bearer API key or an agent session cookie. Keys are looked up by
+ * hash; a short cache keeps the hot path off the database. `forget` drops a revoked key at once,
+ * so revocation through this node takes effect immediately (other nodes notice within the
+ * cache's lifetime). A cookie request that changes something must echo the session's CSRF
+ * token in X-CSRF-Token: SameSite=Lax alone still lets a same-site page post a form.
  */
 function createAuthenticator(deps: AppDeps) {
   const cache = new Map<string, { workspaceId: string; keyId: string; until: number }>();
   const onRequest = async (request: FastifyRequest) => {
-    if (request.url.startsWith('/v1/openapi.json')) return;
+    const path = request.url.split('?')[0] ?? '';
+    if (path.startsWith('/v1/openapi.json')) return;
     const header = request.headers.authorization;
+    const cookie = request.cookies[SESSION_COOKIE];
+    // The ways to get a session answer anyone (a stale cookie must not block signing in again).
+    if (!header && PUBLIC_AUTH_PATHS.has(path)) return;
+    if (!header && cookie) return withSession(request, cookie);
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match?.[1])
       throw new ApiProblem(
         'unauthenticated',
-        'Send a workspace API key as "Authorization: Bearer <key>"',
+        'Send a workspace API key as "Authorization: Bearer <key>" or sign in (POST /v1/auth/login)',
       );
     const hash = hashApiKey(match[1]);
     const now = Date.now();
@@ -196,6 +237,24 @@ function createAuthenticator(deps: AppDeps) {
     cache.set(hash, { workspaceId: key.workspaceId, keyId: key.id, until: now + 30_000 });
     request.workspaceId = key.workspaceId;
     request.apiKeyId = key.id;
+  };
+  const withSession = async (request: FastifyRequest, token: string) => {
+    const path = request.url.split('?')[0] ?? '';
+    const resolved = await resolveSession(deps, token);
+    if (!resolved) throw new ApiProblem('unauthenticated', 'The session has ended; sign in again');
+    if (MUTATING.has(request.method)) {
+      const sent = request.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !sameToken(sent, resolved.session.csrfToken))
+        throw new ApiProblem(
+          'csrf_failed',
+          "Send the session's CSRF token (from login or GET /v1/auth/session) in X-CSRF-Token",
+        );
+    }
+    if (resolved.agent.role !== 'admin' && adminOnly(request.method, path))
+      throw new ApiProblem('forbidden', 'Only an admin of the workspace may do this');
+    request.workspaceId = resolved.agent.workspaceId;
+    request.agent = resolved.agent;
+    request.agentSession = resolved.session;
   };
   const forget = (keyId: string): void => {
     for (const [hash, entry] of cache) if (entry.keyId === keyId) cache.delete(hash);

@@ -6,6 +6,8 @@ export const EVENT_TYPES = [
   'conversation.created',
   'conversation.assigned',
   'conversation.closed',
+  /** Reopened, snoozed, woken, labelled, read, a note or a parked reply (`data.change`). */
+  'conversation.updated',
   'window.closing',
   'window.closed',
   'consent.changed',

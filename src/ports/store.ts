@@ -10,6 +10,7 @@ import type { BillingRepository } from './billing-store.ts';
 import type { AutomationStore } from './automation-store.ts';
 import type { UploadStore } from './upload-store.ts';
 import type { EventWebhookStore } from './event-webhook-store.ts';
+import type { InboxStore } from './inbox-store.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -410,4 +411,6 @@ export interface Store {
 
   /** Outbound event webhooks: event log, endpoints, deliveries, window-event scheduler cursors. */
   eventWebhooks: EventWebhookStore;
+  /** Agents, sessions, departments and the inbox's own conversation fields, notes, parked replies. */
+  inbox: InboxStore;
 }

@@ -14,25 +14,20 @@ import {
 } from '../../app/admin.ts';
 import {
   NotFound,
-  getContact,
   getConversation,
   getEligibility,
   getMessage,
-  getTranscript,
-  listConversations,
 } from '../../app/queries.ts';
 import { sendMessage } from '../../app/send-message.ts';
 import { ApiProblem, problem, sendProblem } from '../problem.ts';
 import {
   contactsQuery,
-  conversationsQuery,
   createApiKeyBody,
   createChannelBody,
   createConnectionBody,
   eligibilityQuery,
   idParams,
   idempotencyHeader,
-  pagingQuery,
   sendMessageBody,
   updateChannelBody,
   updateConnectionBody,
@@ -133,54 +128,7 @@ export function registerApiRoutes(
       }),
   );
 
-  // Conversations
-  api.get(
-    '/conversations',
-    {
-      schema: {
-        tags: ['conversations'],
-        summary: 'List conversations, newest activity first',
-        querystring: conversationsQuery,
-      },
-    },
-    async (request) => {
-      const q = request.query;
-      const page = await listConversations(deps, {
-        workspaceId: request.workspaceId,
-        channelId: q.channel,
-        contactId: q.contact,
-        state: q.state,
-        ...(q.assignee !== undefined
-          ? { assigneeId: q.assignee === 'none' ? null : q.assignee }
-          : {}),
-        limit: q.limit,
-        cursor: q.cursor,
-      });
-      return {
-        items: page.items.map((s) => ({
-          ...conversationView(s.conversation),
-          contact: s.contact ? contactView(s.contact) : null,
-          window: windowView(s.window),
-        })),
-        nextCursor: page.nextCursor,
-      };
-    },
-  );
-
-  api.get(
-    '/conversations/:id',
-    { schema: { tags: ['conversations'], params: idParams } },
-    async (request) =>
-      guard(async () => {
-        const s = await getConversation(deps, request.workspaceId, request.params.id);
-        return {
-          ...conversationView(s.conversation),
-          contact: s.contact ? contactView(s.contact) : null,
-          window: windowView(s.window),
-        };
-      }),
-  );
-
+  // Conversations (the inbox's list, transcript and actions are in routes/inbox.ts)
   api.patch(
     '/conversations/:id',
     {
@@ -206,26 +154,6 @@ export function registerApiRoutes(
       }),
   );
 
-  api.get(
-    '/conversations/:id/messages',
-    {
-      schema: {
-        tags: ['conversations'],
-        summary: 'The transcript, oldest first',
-        params: idParams,
-        querystring: pagingQuery,
-      },
-    },
-    async (request) =>
-      guard(async () => {
-        const page = await getTranscript(deps, request.workspaceId, request.params.id, {
-          limit: request.query.limit,
-          cursor: request.query.cursor,
-        });
-        return { items: page.items.map(messageView), nextCursor: page.nextCursor };
-      }),
-  );
-
   // Contacts
   api.get(
     '/contacts',
@@ -239,10 +167,6 @@ export function registerApiRoutes(
       });
       return { items: page.items.map(contactView), nextCursor: page.nextCursor };
     },
-  );
-
-  api.get('/contacts/:id', { schema: { tags: ['contacts'], params: idParams } }, async (request) =>
-    guard(async () => contactView(await getContact(deps, request.workspaceId, request.params.id))),
   );
 
   api.get(

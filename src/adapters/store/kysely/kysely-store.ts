@@ -10,6 +10,7 @@ import { billingRepository } from './billing-repository.ts';
 import { automationRepository } from './automation-repositories.ts';
 import { uploadRepository } from './upload-repository.ts';
 import { eventWebhookRepository } from './event-webhook-repositories.ts';
+import { inboxRepository } from './inbox-repositories.ts';
 import {
   contactRepository,
   careWindowRepository,
@@ -79,6 +80,7 @@ function buildStore(
     automations: automationRepository(ctx),
     uploads: uploadRepository(ctx),
     eventWebhooks: eventWebhookRepository(ctx),
+    inbox: inboxRepository(ctx),
   };
 }
 

@@ -6,6 +6,7 @@ import { ledger } from './migration-0003-ledger.ts';
 import { automation } from './migration-0010-automation.ts';
 import { uploads } from './migration-0009-uploads.ts';
 import { eventWebhooks } from './migration-0005-event-webhooks.ts';
+import { inbox } from './migration-0008-inbox.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -349,6 +350,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
         '0009_uploads': uploads(dialect),
         '0010_automation': automation(dialect),
         '0005_event_webhooks': eventWebhooks(dialect),
+        '0008_inbox': inbox(dialect),
       }),
   };
 }
