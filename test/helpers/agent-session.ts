@@ -41,7 +41,7 @@ export async function request(
   });
   return {
     status: response.statusCode,
-    json: response.body ? (JSON.parse(response.body)) : null,
+    json: response.body ? JSON.parse(response.body) : null,
     headers: response.headers as Record<string, unknown>,
   };
 }

@@ -12,12 +12,7 @@ import {
   getConnection,
   updateConnection,
 } from '../../app/admin.ts';
-import {
-  NotFound,
-  getConversation,
-  getEligibility,
-  getMessage,
-} from '../../app/queries.ts';
+import { NotFound, getConversation, getEligibility, getMessage } from '../../app/queries.ts';
 import { sendMessage } from '../../app/send-message.ts';
 import { ApiProblem, problem, sendProblem } from '../problem.ts';
 import {
