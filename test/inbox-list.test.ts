@@ -48,7 +48,7 @@ describe('the inbox list', () => {
     );
     assert.equal(ada.window.open, true);
     assert.equal(typeof ada.window.closesAt, 'number');
-    assert.equal(ada.window.closesAt, ada.lastMessage.at + 24 * HOUR);
+    assert.equal(ada.window.closesAt, Number(ada.lastMessage.at) + 24 * HOUR);
     assert.equal(ada.assignee, null);
     assert.equal(ada.department, null);
     assert.deepEqual(ada.labels, []);
