@@ -23,7 +23,7 @@ describe('inbox display rules', () => {
   it('shows ✓ sent, ✓✓ delivered, ✓✓ read (its own colour class) and marks failures', () => {
     assert.deepEqual(
       ['sent', 'delivered', 'read', 'failed', 'pending'].map((s) => ticks(s).symbol),
-      ['✓', '✓✓', '✓✓', '!', '🕓'],
+      ['✓', '✓✓', '✓✓', '!', '○'],
     );
     assert.match(ticks('read').className, /tick-read/);
     assert.doesNotMatch(ticks('delivered').className, /tick-read/);

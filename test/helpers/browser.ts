@@ -1,6 +1,6 @@
 // Browser tests: Debian's Chromium driven by playwright-core against a Parley on a real port,
 // with a screenshot per step under artifacts/e2e/.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -75,6 +75,9 @@ export async function startE2E(
   context.setDefaultTimeout(15_000);
   const page = context.pages()[0] ?? (await context.newPage());
   mkdirSync(ARTIFACTS, { recursive: true });
+  // This suite's screenshots of an earlier run would mislead: start clean.
+  for (const name of readdirSync(ARTIFACTS))
+    if (name.startsWith(`${suite}-`)) rmSync(join(ARTIFACTS, name), { force: true });
   let n = 0;
   return {
     t,

@@ -231,7 +231,7 @@ function describe(type: string, content: Raw): string {
     case 'sticker':
       return caption ?? str(body.filename) ?? `(${type})`;
     case 'location':
-      return `📍 ${str(body.name) ?? `${String(body.latitude)}, ${String(body.longitude)}`}`;
+      return `Location: ${str(body.name) ?? `${String(body.latitude)}, ${String(body.longitude)}`}`;
     case 'template':
       return `Template ${str(body.name) ?? ''}`.trim();
     case 'reaction':

@@ -52,7 +52,7 @@ export function money(amount: string | number, currency: string): string {
   }
 }
 
-/** ✓ sent, ✓✓ delivered, ✓✓ (blue) read; a clock while queued. */
+/** ✓ sent, ✓✓ delivered, ✓✓ (blue) read; a hollow dot while queued (no emoji: fonts vary). */
 export function ticks(status: string): { symbol: string; label: string; className: string } {
   switch (status) {
     case 'sent':
@@ -66,9 +66,9 @@ export function ticks(status: string): { symbol: string; label: string; classNam
     case 'refused':
       return { symbol: '!', label: 'Not sent', className: 'tick tick-failed' };
     case 'held':
-      return { symbol: '⏸', label: 'Held until the customer answers', className: 'tick' };
+      return { symbol: '‖', label: 'Held until the customer answers', className: 'tick' };
     default:
-      return { symbol: '🕓', label: 'Queued', className: 'tick tick-queued' };
+      return { symbol: '○', label: 'Queued', className: 'tick tick-queued' };
   }
 }
 

@@ -413,7 +413,7 @@ function MediaPreview({
     return <audio src={media.url} controls preload="metadata" />;
   return (
     <a className="attachment" href={media.url} target="_blank" rel="noreferrer">
-      📄 {media.filename ?? 'Document'}
+      Document: {media.filename ?? 'download'}
     </a>
   );
 }
