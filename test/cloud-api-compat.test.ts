@@ -428,3 +428,155 @@ describe('Cloud-API-compatible media through whatsapp-api-js', () => {
     assert.equal(huge.error?.code, 131053);
   });
 });
+
+describe('Cloud-API-compatible templates (GET|POST|DELETE /{waba-id}/message_templates)', () => {
+  let t: TestParley;
+  before(async () => {
+    t = await startTestParley();
+  });
+  after(async () => t.close());
+
+  const graph = async (method: 'GET' | 'POST' | 'DELETE', url: string, body?: unknown) => {
+    const response = await parleyFetch(t)(
+      url.startsWith('http') ? url : `https://graph.facebook.com/${GRAPH_VERSION}/${url}`,
+      {
+        method,
+        headers: {
+          authorization: `Bearer ${t.apiKey}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      },
+    );
+    return { status: response.status, json: (await response.json()) as any };
+  };
+  const waba = () => t.channel.wabaId ?? '';
+  const pickup = {
+    name: 'pickup_notice',
+    language: 'en_GB',
+    category: 'UTILITY',
+    components: [
+      {
+        type: 'BODY',
+        text: 'Hi {{1}}, your order {{2}} is ready for pickup.',
+        example: { body_text: [['Ada', '1042']] },
+      },
+    ],
+  };
+
+  it('TPL-8: lists the WABA’s templates in Meta’s shape, paged by cursors to the end', async () => {
+    const first = await graph('GET', `${waba()}/message_templates`);
+    assert.equal(first.status, 200, JSON.stringify(first.json));
+    const orderUpdate = first.json.data.find(
+      (x: { name: string; language: string }) => x.name === 'order_update' && x.language === 'en',
+    );
+    assert.equal(orderUpdate.status, 'APPROVED');
+    assert.equal(orderUpdate.language, 'en');
+    assert.ok(Array.isArray(orderUpdate.components));
+    assert.equal(typeof orderUpdate.id, 'string');
+    assert.equal(typeof first.json.paging.cursors.after, 'string');
+    const walked: string[] = [];
+    let page = await graph('GET', `${waba()}/message_templates?limit=1`);
+    for (let i = 0; i < 100; i++) {
+      assert.equal(page.json.data.length, 1);
+      walked.push(`${page.json.data[0].name}/${page.json.data[0].language}`);
+      if (!page.json.paging.next) break;
+      page = await graph('GET', page.json.paging.next);
+    }
+    assert.deepEqual(
+      walked,
+      first.json.data.map((x: { name: string; language: string }) => `${x.name}/${x.language}`),
+    );
+    const filtered = await graph('GET', `${waba()}/message_templates?name=order_update`);
+    assert.ok(filtered.json.data.every((x: { name: string }) => x.name === 'order_update'));
+    assert.ok(filtered.json.data.length >= 1);
+  });
+
+  it('TPL-8: a created template is submitted for review at once and answers {id, status, category}', async () => {
+    const created = await graph('POST', `${waba()}/message_templates`, pickup);
+    assert.equal(created.status, 200, JSON.stringify(created.json));
+    assert.deepEqual(Object.keys(created.json).sort(), ['category', 'id', 'status']);
+    assert.equal(created.json.status, 'PENDING');
+    assert.equal(created.json.category, 'UTILITY');
+    const atProvider = t.world.template(t.channel.providerKey, 'pickup_notice', 'en_GB');
+    assert.equal(atProvider?.status, 'PENDING');
+    const listed = await graph('GET', `${waba()}/message_templates?name=pickup_notice`);
+    assert.equal(listed.json.data[0].id, created.json.id);
+    const again = await graph('POST', `${waba()}/message_templates`, pickup);
+    assert.equal(again.status, 400, 'the same name and language exists already');
+    assert.equal(again.json.error.code, 100);
+  });
+
+  it('TPL-1: a definition that breaks the template rules is a Meta 100 error and nothing is stored', async () => {
+    const bad = await graph('POST', `${waba()}/message_templates`, {
+      ...pickup,
+      name: 'Not A Valid Name',
+    });
+    assert.equal(bad.status, 400, JSON.stringify(bad.json));
+    assert.equal(bad.json.error.code, 100);
+    assert.match(bad.json.error.error_data.details, /TPL-/);
+    const listed = await t.api('GET', '/v1/templates?name=Not A Valid Name');
+    assert.equal(listed.json.items.length, 0);
+    const malformed = await graph('POST', `${waba()}/message_templates`, { name: 'x' });
+    assert.equal(malformed.status, 400);
+    assert.equal(malformed.json.error.code, 100);
+  });
+
+  it('deletes by name at the provider and in the registry; an unknown name is a Meta 100 error', async () => {
+    const deleted = await graph('DELETE', `${waba()}/message_templates?name=pickup_notice`);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.json));
+    assert.deepEqual(deleted.json, { success: true });
+    assert.equal(
+      t.world.template(t.channel.providerKey, 'pickup_notice', 'en_GB')?.status,
+      'DELETED',
+    );
+    const listed = await graph('GET', `${waba()}/message_templates?name=pickup_notice`);
+    assert.deepEqual(listed.json.data, []);
+    const unknown = await graph('DELETE', `${waba()}/message_templates?name=pickup_notice`);
+    assert.equal(unknown.status, 400);
+    assert.equal(unknown.json.error.code, 100);
+    const noName = await graph('DELETE', `${waba()}/message_templates`);
+    assert.equal(noName.status, 400);
+  });
+
+  it('deletes one language by hsm_id and leaves the others', async () => {
+    const en = await graph('POST', `${waba()}/message_templates`, { ...pickup, name: 'two_langs' });
+    const de = await graph('POST', `${waba()}/message_templates`, {
+      ...pickup,
+      name: 'two_langs',
+      language: 'de',
+      components: [
+        {
+          type: 'BODY',
+          text: 'Hallo {{1}}, Ihre Bestellung {{2}} liegt bereit.',
+          example: { body_text: [['Ada', '1042']] },
+        },
+      ],
+    });
+    assert.equal(en.status, 200, JSON.stringify(en.json));
+    assert.equal(de.status, 200, JSON.stringify(de.json));
+    const deleted = await graph(
+      'DELETE',
+      `${waba()}/message_templates?name=two_langs&hsm_id=${de.json.id}`,
+    );
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.json));
+    const listed = await graph('GET', `${waba()}/message_templates?name=two_langs`);
+    assert.deepEqual(
+      listed.json.data.map((x: { language: string }) => x.language),
+      ['en_GB'],
+    );
+  });
+
+  it('another workspace’s WABA is an unknown object (100/33)', async () => {
+    const workspace = await t.parley.deps.store.workspaces.create({ name: 'Elsewhere' });
+    const foreign = await createApiKey(t.parley.deps, workspace.id, 'x');
+    const response = await parleyFetch(t)(
+      `https://graph.facebook.com/${GRAPH_VERSION}/${waba()}/message_templates`,
+      { headers: { authorization: `Bearer ${foreign.key}` } },
+    );
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { error: { code: number; error_subcode: number } };
+    assert.equal(body.error.code, 100);
+    assert.equal(body.error.error_subcode, 33);
+  });
+});

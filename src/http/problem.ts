@@ -4,7 +4,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { randomBytes } from 'node:crypto';
-import type { ReasonCode } from '../core/reason-codes.ts';
+import { REASON_CODES, metaCodeForReason, type ReasonCode } from '../core/reason-codes.ts';
 
 export interface Problem {
   type: string;
@@ -370,11 +370,19 @@ const META_CODE_BY_PROBLEM: Readonly<Record<string, { code: number; subcode?: nu
   internal: { code: 1 },
 };
 
+const isReasonCode = (value: unknown): value is ReasonCode =>
+  typeof value === 'string' && (REASON_CODES as readonly string[]).includes(value);
+
 /** Any error on a `/graph` route as a GraphApiError (problems, validation, body parsing). */
 export function toGraphApiError(error: unknown): GraphApiError | null {
   if (error instanceof GraphApiError) return error;
   if (error instanceof ApiProblem) {
-    const mapped = META_CODE_BY_PROBLEM[error.code] ?? { code: 100 };
+    // A provider's refusal (template submission …) keeps the Meta code of its reason.
+    const providerReason = error.extensions.providerReason;
+    const mapped =
+      error.code === 'provider_error' && isReasonCode(providerReason)
+        ? { code: metaCodeForReason(providerReason) }
+        : (META_CODE_BY_PROBLEM[error.code] ?? { code: 100 });
     return new GraphApiError(mapped.code, error.message, {
       ...(mapped.subcode !== undefined ? { subcode: mapped.subcode } : {}),
       parleyCode: error.code,

@@ -14,6 +14,13 @@ import {
 import { GraphApiError } from '../problem.ts';
 import { sendMessageBody } from '../schemas.ts';
 import type { HttpOptions } from '../server.ts';
+import { policyGuard } from './policy-guard.ts';
+import {
+  createWabaTemplate,
+  deleteWabaTemplates,
+  findGraphWaba,
+  listWabaTemplates,
+} from '../../app/graph-templates.ts';
 import {
   UPLOAD_MAX_BYTES,
   deleteGraphMedia,
@@ -39,6 +46,33 @@ export function isLinkFetch(request: FastifyRequest): boolean {
 
 const node = z.string().min(1).max(200);
 const graphParams = z.object({ version: z.string().regex(/^v\d+(\.\d+)?$/), node });
+
+const templatesQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(1000).default(25),
+  after: z.string().max(100).optional(),
+  before: z.string().max(100).optional(),
+  name: z.string().max(512).optional(),
+  status: z.string().max(40).optional(),
+  language: z.string().max(20).optional(),
+  category: z.string().max(40).optional(),
+  fields: z.string().max(500).optional(),
+});
+
+const deleteTemplateQuery = z.object({
+  name: z.string().min(1).max(512),
+  hsm_id: z.string().min(1).max(100).optional(),
+});
+
+/** Paging cursors are opaque to clients; inside they are the offset into the stable order. */
+const cursorOf = (offset: number): string =>
+  Buffer.from(`o:${String(offset)}`).toString('base64url');
+function offsetOf(cursor: string | undefined): number | null {
+  if (cursor === undefined) return null;
+  const match = /^o:(\d{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match?.[1])
+    throw new GraphApiError(100, 'Param after/before is not a cursor this API handed out');
+  return Number(match[1]);
+}
 
 const sendEnvelope = z
   .object({
@@ -304,6 +338,113 @@ export function registerGraphRoutes(app: FastifyInstance, options: HttpOptions):
         : await readGraphFile(deps, request.workspaceId, id);
       if (!file) throw unknownMedia(id);
       return sendFile(reply, file);
+    },
+  );
+
+  async function wabaOf(request: FastifyRequest, id: string): Promise<Channel[]> {
+    const channels = await findGraphWaba(deps, request.workspaceId, id);
+    if (channels.length === 0)
+      throw new GraphApiError(
+        100,
+        `Unsupported request. Object with ID '${id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation`,
+        { subcode: 33, parleyCode: 'not_found' },
+      );
+    return channels;
+  }
+
+  app.get(
+    '/:version/:node/message_templates',
+    {
+      schema: {
+        tags: ['cloud-api'],
+        summary:
+          'Cloud API template list of a WABA (Meta paging; filters name, status, language, category)',
+      },
+    },
+    async (request) => {
+      const params = parse(graphParams, request.params);
+      const q = parse(templatesQuery, request.query);
+      const channels = await wabaOf(request, params.node);
+      const all = await listWabaTemplates(deps, request.workspaceId, channels, {
+        ...(q.name !== undefined ? { name: q.name } : {}),
+        ...(q.status !== undefined ? { status: q.status } : {}),
+        ...(q.language !== undefined ? { language: q.language } : {}),
+        ...(q.category !== undefined ? { category: q.category } : {}),
+      });
+      const after = offsetOf(q.after);
+      const before = offsetOf(q.before);
+      const start = after ?? (before !== null ? Math.max(0, before - q.limit) : 0);
+      const data = all.slice(start, start + q.limit);
+      const end = start + data.length;
+      const path = `${deps.publicUrl}/graph/${params.version}/${encodeURIComponent(params.node)}/message_templates`;
+      const keep = new URLSearchParams();
+      for (const key of ['name', 'status', 'language', 'category', 'fields'] as const)
+        if (q[key] !== undefined) keep.set(key, q[key]);
+      keep.set('limit', String(q.limit));
+      const link = (cursor: 'after' | 'before', offset: number) => {
+        const query = new URLSearchParams(keep);
+        query.set(cursor, cursorOf(offset));
+        return `${path}?${query.toString()}`;
+      };
+      return {
+        data,
+        paging: {
+          cursors: { before: cursorOf(start), after: cursorOf(end) },
+          ...(end < all.length ? { next: link('after', end) } : {}),
+          ...(start > 0 ? { previous: link('before', start) } : {}),
+        },
+      };
+    },
+  );
+
+  app.post(
+    '/:version/:node/message_templates',
+    {
+      schema: {
+        tags: ['cloud-api'],
+        summary: 'Cloud API template creation: checked (TPL-1..7) and submitted for review',
+      },
+    },
+    async (request) => {
+      const params = parse(graphParams, request.params);
+      const [channel] = await wabaOf(request, params.node);
+      if (!channel) throw new GraphApiError(100, 'The WhatsApp Business Account has no number');
+      const body = parse(
+        z
+          .object({
+            name: z.string(),
+            language: z.string(),
+            category: z.string(),
+            components: z.array(z.unknown()),
+            parameter_format: z.string().optional(),
+            allow_category_change: z.boolean().optional(),
+          })
+          .loose(),
+        request.body,
+      );
+      // Meta's creation flag is about Meta's own review; Parley's registry maps categories itself.
+      const definition: Record<string, unknown> = { ...body };
+      delete definition.allow_category_change;
+      return policyGuard(() => createWabaTemplate(deps, request.workspaceId, channel, definition));
+    },
+  );
+
+  app.delete(
+    '/:version/:node/message_templates',
+    {
+      schema: { tags: ['cloud-api'], summary: 'Cloud API template deletion by name (and hsm_id)' },
+    },
+    async (request) => {
+      const params = parse(graphParams, request.params);
+      const q = parse(deleteTemplateQuery, request.query);
+      const channels = await wabaOf(request, params.node);
+      await policyGuard(() =>
+        deleteWabaTemplates(deps, request.workspaceId, channels, {
+          name: q.name,
+          ...(q.hsm_id !== undefined ? { hsmId: q.hsm_id } : {}),
+        }),
+      );
+      return { success: true };
     },
   );
 }
