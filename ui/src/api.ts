@@ -150,6 +150,8 @@ export interface TranscriptItem {
   } | null;
   quotedId: string | null;
   author: string | null;
+  /** The agent who wrote a note, when the server names them by id only. */
+  authorId: string | null;
   at: number;
 }
 
@@ -268,13 +270,14 @@ export function normalizeMessage(raw: unknown): TranscriptItem {
               (mediaRaw ? (str(mediaRaw.mime) ?? str(mediaRaw.mimeType)) : null) ??
               str(typed.mime_type),
             url: (mediaRaw ? str(mediaRaw.url) : null) ?? `/v1/media/${mediaId ?? ''}`,
-            caption: str(typed.caption),
-            filename: str(typed.filename),
+            caption: (mediaRaw ? str(mediaRaw.caption) : null) ?? str(typed.caption),
+            filename: (mediaRaw ? str(mediaRaw.filename) : null) ?? str(typed.filename),
           }
         : null,
     quotedId:
       str(r.quotedId) ?? str(r.quotedMessageId) ?? str(r.replyTo) ?? str(context.id) ?? null,
     author: str(obj(r.author).name) ?? str(r.authorName),
+    authorId: str(r.agentId),
     at: toMs(r.at) ?? toMs(r.createdAt) ?? 0,
   };
 }

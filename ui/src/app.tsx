@@ -10,6 +10,7 @@ import { TeamPage } from './admin/team.tsx';
 import { TemplatesPage } from './admin/templates.tsx';
 import { CampaignsPage } from './admin/campaigns.tsx';
 import { BillingPage } from './admin/billing.tsx';
+import { CannedPage } from './admin/canned.tsx';
 import { startLive, stopLive } from './live.ts';
 
 export type SessionState = { kind: 'loading' } | { kind: 'out' } | { kind: 'in'; session: Session };
@@ -19,6 +20,7 @@ const NAV = [
   { path: '/reports', label: 'Reports', admin: false },
   { path: '/admin/channels', label: 'Channels', admin: true },
   { path: '/admin/team', label: 'Team', admin: true },
+  { path: '/admin/canned', label: 'Canned', admin: true },
   { path: '/admin/templates', label: 'Templates', admin: true },
   { path: '/admin/campaigns', label: 'Campaigns', admin: true },
   { path: '/admin/billing', label: 'Billing', admin: true },
@@ -133,6 +135,7 @@ function Screen({ path, session }: { path: string; session: Session }) {
   if (session.agent.role === 'admin') {
     if (path === '/admin/channels') return <ChannelsPage />;
     if (path === '/admin/team') return <TeamPage session={session} />;
+    if (path === '/admin/canned') return <CannedPage />;
     if (path === '/admin/templates') return <TemplatesPage />;
     if (path === '/admin/campaigns') return <CampaignsPage />;
     if (path === '/admin/billing') return <BillingPage />;

@@ -5,14 +5,15 @@ import { ErrorNote, useResource } from './common.tsx';
 import { duration } from './format.ts';
 
 interface Timing {
-  median: number | null;
-  p90: number | null;
+  medianMs: number | null;
+  p90Ms: number | null;
   count: number;
 }
 
 interface Row {
   id: string | null;
-  name: string;
+  /** null for the group of conversations with no agent (or no department). */
+  name: string | null;
   firstResponse: Timing;
   resolution: Timing;
 }
@@ -48,12 +49,12 @@ function Table({ caption, rows }: { caption: string; rows: Row[] }) {
           </tr>
         )}
         {rows.map((r) => (
-          <tr key={r.id ?? r.name}>
-            <th scope="row">{r.name}</th>
-            <td>{ms(r.firstResponse.median)}</td>
-            <td>{ms(r.firstResponse.p90)}</td>
-            <td>{ms(r.resolution.median)}</td>
-            <td>{ms(r.resolution.p90)}</td>
+          <tr key={r.id ?? 'none'}>
+            <th scope="row">{r.name ?? (r.id === null ? 'Nobody' : r.id)}</th>
+            <td>{ms(r.firstResponse.medianMs)}</td>
+            <td>{ms(r.firstResponse.p90Ms)}</td>
+            <td>{ms(r.resolution.medianMs)}</td>
+            <td>{ms(r.resolution.p90Ms)}</td>
             <td className="num">{Math.max(r.firstResponse.count, r.resolution.count)}</td>
           </tr>
         ))}

@@ -200,7 +200,14 @@ export function ConversationView({
           {messages.map((m) => (
             <MessageBubble
               key={m.id}
-              message={m}
+              message={
+                m.kind === 'note' && !m.author && m.authorId
+                  ? {
+                      ...m,
+                      author: directory.agents.find((a) => a.id === m.authorId)?.name ?? null,
+                    }
+                  : m
+              }
               quoted={m.quotedId ? (byId.get(m.quotedId) ?? null) : null}
               onQuote={() => setQuote(m)}
             />
