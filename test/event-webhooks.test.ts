@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApiKey, createWorkspace } from '../src/app/admin.ts';
 import { verifySignature } from '../src/app/event-formats.ts';
+import { EVENT_TYPES } from '../src/ports/event-bus.ts';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
 import { assertProblem } from './helpers/http-assert.ts';
 
@@ -400,6 +401,52 @@ describe('event webhooks to a business system', () => {
     await t.parley.eventDeliverer.scanWindows();
     await deliver();
     assert.equal(windowEventsOf(conversationId).length, 1);
+  });
+
+  it('delivers every event type published on the bus, account health and campaign progress included, in the documented body', async () => {
+    await subscribe();
+    const workspaceId = t.channel.workspaceId;
+    const at = t.clock.now() - 5_000;
+    for (const type of EVENT_TYPES)
+      t.parley.deps.events.publish({ type, workspaceId, at, data: { probe: type, n: 1 } });
+    await deliver();
+    const bodies = subscriber.accepted().map((r) => r.json);
+    assert.deepEqual(
+      bodies.map((b) => b.type),
+      [...EVENT_TYPES],
+    );
+    for (const body of bodies) {
+      assert.deepEqual(Object.keys(body).sort(), [
+        'created_at',
+        'data',
+        'id',
+        'type',
+        'workspace_id',
+      ]);
+      assert.deepEqual(body.data, { probe: body.type, n: 1 });
+      assert.equal(body.created_at, new Date(at).toISOString());
+      assert.equal(body.workspace_id, workspaceId);
+    }
+  });
+
+  it('removes events past the retention period once nothing is pending for them', async () => {
+    const endpoint = await subscribe({ events: ['message.received'] });
+    await write('447700900901', 'old news');
+    const eventId = subscriber.accepted()[0]?.json.id ?? '';
+    const stored = () =>
+      t.parley.deps.store.eventWebhooks.events.get(t.channel.workspaceId, eventId);
+    await t.clock.advance(29 * DAY);
+    await t.parley.eventDeliverer.purgeExpired();
+    assert.ok(await stored(), 'kept for 30 days');
+    await t.clock.advance(2 * DAY);
+    assert.ok((await t.parley.eventDeliverer.purgeExpired()) >= 1);
+    assert.equal(await stored(), null);
+    assertProblem(
+      await t.api('POST', `/v1/webhook-endpoints/${endpoint.id}/replay`, { eventIds: [eventId] }),
+      404,
+      'not_found',
+    );
+    assert.deepEqual(await allDeliveries(endpoint.id), []);
   });
 
   it('keeps each workspace to its own endpoints, deliveries and events', async () => {

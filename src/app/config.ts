@@ -84,6 +84,8 @@ export interface ParleyConfig {
   dispatchLeaseMs: number;
   /** How long before a care window ends `window.closing` is sent. */
   windowClosingLeadMs: number;
+  /** Recorded events (and their finished deliveries) are kept this long for replay. */
+  eventRetentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -168,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ParleyConfig {
     bodyLimit: intFromEnv(env, 'PARLEY_BODY_LIMIT', 1024 * 1024),
     dispatchLeaseMs: Math.max(1_000, intFromEnv(env, 'PARLEY_DISPATCH_LEASE_MS', 5 * 60_000)),
     windowClosingLeadMs: intFromEnv(env, 'PARLEY_WINDOW_CLOSING_LEAD_MINUTES', 60) * 60_000,
+    eventRetentionMs: Math.max(1, intFromEnv(env, 'PARLEY_EVENT_RETENTION_DAYS', 30)) * 86_400_000,
   };
 }
 

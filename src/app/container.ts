@@ -260,6 +260,7 @@ export async function createParley(
   const eventDeliverer = new EventDeliverer(appDeps, eventWebhooks, {
     worker: `${hostname()}:${process.pid}`,
     windowClosingLeadMs: config.windowClosingLeadMs,
+    retentionMs: config.eventRetentionMs,
   });
   const eventRecorder = startEventRecorder(appDeps, {
     giveUpAfterMs: eventWebhooks.settings.retry.giveUpAfterMs,

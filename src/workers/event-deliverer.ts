@@ -1,5 +1,6 @@
 // The event webhook worker: delivery passes whenever deliveries are due, sleeping until the next
-// one (or a wake-up when new events are recorded), and the window-event scan once a minute.
+// one (or a wake-up when new events are recorded), the window-event scan every half minute and
+// the removal of events older than the retention period once an hour.
 import type { AppDeps } from '../app/deps.ts';
 import type { EventWebhooks } from '../app/event-webhooks.ts';
 import { emitWindowEvents } from '../app/window-events.ts';
@@ -14,7 +15,12 @@ export interface EventDelivererOptions {
   readonly idleMs?: number;
   /** How often the care windows are scanned. */
   readonly windowScanMs?: number;
+  /** Events recorded longer ago than this, with no delivery pending, are removed. */
+  readonly retentionMs?: number;
 }
+
+const PURGE_EVERY_MS = 60 * 60_000;
+const PURGE_BATCH = 5_000;
 
 export class EventDeliverer {
   readonly #deps: AppDeps;
@@ -25,11 +31,18 @@ export class EventDeliverer {
   #wake: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #lastWindowScan = -Infinity;
+  #lastPurge = -Infinity;
 
   constructor(deps: AppDeps, webhooks: EventWebhooks, options: EventDelivererOptions) {
     this.#deps = deps;
     this.#webhooks = webhooks;
-    this.#options = { batch: 100, idleMs: 1_000, windowScanMs: 30_000, ...options };
+    this.#options = {
+      batch: 100,
+      idleMs: 1_000,
+      windowScanMs: 30_000,
+      retentionMs: 30 * 86_400_000,
+      ...options,
+    };
   }
 
   start(): void {
@@ -71,20 +84,37 @@ export class EventDeliverer {
     return emitWindowEvents(this.#deps, this.#options.windowClosingLeadMs);
   }
 
+  /** Removes events past the retention period (a bounded batch per call); returns how many. */
+  async purgeExpired(): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const batch = await this.#deps.store.eventWebhooks.events.purge(
+        this.#deps.clock.now() - this.#options.retentionMs,
+        PURGE_BATCH,
+      );
+      removed += batch;
+      if (batch < PURGE_BATCH) return removed;
+    }
+  }
+
   async #run(): Promise<void> {
     while (this.#running) {
       try {
-        if (this.#deps.clock.now() - this.#lastWindowScan >= this.#options.windowScanMs) {
-          this.#lastWindowScan = this.#deps.clock.now();
+        const now = this.#deps.clock.now();
+        if (now - this.#lastWindowScan >= this.#options.windowScanMs) {
+          this.#lastWindowScan = now;
           await this.scanWindows();
+        }
+        if (now - this.#lastPurge >= PURGE_EVERY_MS) {
+          this.#lastPurge = now;
+          await this.purgeExpired();
         }
         const tried = await this.runOnce();
         if (tried > 0) continue;
         const due = await this.#webhooks.nextDueAt();
-        const now = this.#deps.clock.now();
         const delay = Math.max(
           5,
-          Math.min(this.#options.idleMs, due === null ? Infinity : due - now),
+          Math.min(this.#options.idleMs, due === null ? Infinity : due - this.#deps.clock.now()),
         );
         await this.#sleep(delay);
       } catch (error) {
