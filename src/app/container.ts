@@ -34,6 +34,7 @@ import { createLocalBlobStore } from '../adapters/blobs/local-blob-store.ts';
 import { TemplateSync } from '../workers/template-sync.ts';
 import { EventDeliverer } from '../workers/event-deliverer.ts';
 import { createHttpWebhookSender } from '../adapters/events/http-webhook-sender.ts';
+import { CampaignRunner } from '../workers/campaign-runner.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { RateLimiter } from '../ports/rate-limiter.ts';
@@ -52,6 +53,7 @@ import { subscribeAccountHealth } from './account-health.ts';
 import { isMediaType } from './media.ts';
 import { subscribeConsentSignals } from './consent-signals.ts';
 import { startAutomation, type AutomationRunner } from './automation/runner.ts';
+import { subscribeCampaignSignals } from './run-campaign.ts';
 import { startCostLedger, type CostLedger } from './billing/ledger.ts';
 import { subscribeInbox } from './inbox.ts';
 import { Lookups } from './lookups.ts';
@@ -130,6 +132,10 @@ export interface Parley {
   readonly eventDeliverer: EventDeliverer;
   /** Customer messages → snooze wake-up and held (parked) replies; `idle()` as above. */
   readonly inbox: { idle(): Promise<void> };
+  /** Feeds running campaigns into the outbound queue; tests stop it and drive `runOnce()`. */
+  readonly campaigns: CampaignRunner;
+  /** 131048, paused templates, 131049 → campaign pauses and LIM-4 hold-offs; `idle()` waits. */
+  readonly campaignSignals: { idle(): Promise<void> };
   /** The sandbox world behind a channel (registering its number), for demos and tests. */
   sandboxWorld(channel: Channel): Promise<SandboxWorld>;
   /** Simulated customers writing in to a sandbox channel every few seconds (the demo). */
@@ -267,6 +273,11 @@ export async function createParley(
     onRecorded: () => eventDeliverer.wake(),
   });
   const inbox = subscribeInbox(appDeps, () => dispatcher.wake());
+  const campaignSignals = subscribeCampaignSignals(appDeps);
+  const campaigns = new CampaignRunner(appDeps, {
+    owner: `${hostname()}:${process.pid}`,
+    onQueued: () => dispatcher.wake(),
+  });
   let started = false;
   const http = await buildHttpServer({
     deps: appDeps,
@@ -275,6 +286,7 @@ export async function createParley(
     version: VERSION,
     onWebhookStored: (webhook, parsed) => webhookProcessor.submit(webhook, parsed),
     onMessageQueued: () => dispatcher.wake(),
+    onCampaignChanged: () => campaigns.wake(),
     ready: () => started,
     eventWebhooks,
   });
@@ -297,6 +309,8 @@ export async function createParley(
     eventRecorder,
     eventDeliverer,
     inbox,
+    campaigns,
+    campaignSignals,
     async sandboxWorld(channel) {
       const connection = await store.connections.get(channel.connectionId);
       if (connection?.provider !== 'sandbox')
@@ -326,6 +340,7 @@ export async function createParley(
       media.start();
       await templateSync.start();
       eventDeliverer.start();
+      campaigns.start();
       started = true;
       if (!options.listen) return null;
       return http.listen({ port: config.port, host: config.host });
@@ -334,6 +349,7 @@ export async function createParley(
       for (const d of demoStops) d.stop();
       started = false;
       await http.close();
+      await campaigns.stop();
       await dispatcher.stop();
       await webhookProcessor.stop();
       await media.stop();
@@ -349,6 +365,8 @@ export async function createParley(
       await eventRecorder.stop();
       inbox.stop();
       await inbox.idle();
+      campaignSignals.stop();
+      await campaignSignals.idle();
       await shared.close();
       await store.close();
     },

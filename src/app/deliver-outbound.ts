@@ -12,6 +12,7 @@ import type { Job } from '../ports/job-queue.ts';
 import type { SendFailure } from '../ports/provider.ts';
 import type { Json, MessageRecord } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
+import { checkSendLimits } from './outbound-limits.ts';
 import { checkTemplateSend } from './template-send-policy.ts';
 
 export interface OutboundJob {
@@ -94,6 +95,29 @@ export async function deliverOutbound(
         reason: checked.decision.reason,
         details: checked.decision.detail,
       });
+    // LIM-3/4/5 again: the rolling window, a 131049 hold-off or the US block may apply by now.
+    const limits = await checkSendLimits(deps, store, {
+      channel,
+      contactId: contact.id,
+      waId: contact.waId,
+      purpose: checked.purpose,
+      now,
+      atDispatch: true,
+    });
+    if (!limits.allowed) {
+      if (limits.retryAt !== undefined && message.idempotencyKey?.startsWith('campaign:')) {
+        // A campaign waits for the rolling 24 h to free a place; a single send fails.
+        await store.jobs.release(job.id, limits.retryAt);
+        return {
+          kind: 'retry',
+          runAt: limits.retryAt,
+          failure: { reason: limits.reason, details: limits.detail },
+        };
+      }
+      return fail(deps, job, message, { reason: limits.reason, details: limits.detail });
+    }
+    if (limits.reachScope !== null)
+      await store.outreach.reach.record(channel.workspaceId, limits.reachScope, contact.waId, now);
   }
 
   // Compare-and-set: two nodes may hold this job (a lease that expired while it waited); one sends.

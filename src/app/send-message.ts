@@ -12,6 +12,7 @@ import {
 } from '../core/messages.ts';
 import type { Channel, Json, MessageRecord, Store } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
+import { checkSendLimits, recordSendLimits, type LimitCheck } from './outbound-limits.ts';
 import { checkTemplateSend } from './template-send-policy.ts';
 
 export const OUTBOUND_QUEUE = 'outbound';
@@ -25,6 +26,13 @@ export interface SendInput {
   readonly idempotencyKey?: string;
   /** Parley id of the message being answered (quote/reply). */
   readonly replyTo?: string;
+}
+
+/** A campaign send held back by the messaging limit (LIM-3): nothing was stored. */
+export interface DeferredOutcome {
+  readonly kind: 'deferred';
+  readonly retryAt: number;
+  readonly detail: string;
 }
 
 export type SendOutcome =
@@ -53,6 +61,26 @@ export function requestHash(input: SendInput): string {
 }
 
 export async function sendMessage(deps: AppDeps, input: SendInput): Promise<SendOutcome> {
+  return (await send(deps, input, false)) as SendOutcome;
+}
+
+/**
+ * A campaign's send: like `sendMessage`, except that at the messaging limit (LIM-3) it answers
+ * `deferred` and stores nothing, instead of a refused message, so the same recipient (and
+ * idempotency key) is sent once the rolling window frees a place.
+ */
+export function sendCampaignMessage(
+  deps: AppDeps,
+  input: SendInput,
+): Promise<SendOutcome | DeferredOutcome> {
+  return send(deps, input, true);
+}
+
+async function send(
+  deps: AppDeps,
+  input: SendInput,
+  deferrable: boolean,
+): Promise<SendOutcome | DeferredOutcome> {
   const { store, clock } = deps;
   const now = clock.now();
   const channel = await store.channels.get(input.channelId);
@@ -96,7 +124,7 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
     replyTo = quoted.providerMessageId;
   }
 
-  const attempt = store.transaction(async (tx): Promise<SendOutcome> => {
+  const attempt = store.transaction(async (tx): Promise<SendOutcome | DeferredOutcome> => {
     // The same key may race in twice: re-check inside the transaction.
     if (input.idempotencyKey) {
       const replay = await replayIdempotent(tx, input.workspaceId, input.idempotencyKey, hash, now);
@@ -117,7 +145,20 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
       decided.allowed && input.content.type === 'template'
         ? await checkTemplateSend(deps, tx, channel, waId, input.content.template, now)
         : null;
-    const decision = checked?.decision ?? decided;
+    // LIM-5, LIM-4, LIM-3 once the template itself may go (its category is known by now).
+    const limits: LimitCheck | null =
+      checked?.decision.allowed === true
+        ? await checkSendLimits(deps, tx, {
+            channel,
+            contactId: contact.id,
+            waId,
+            purpose: checked.purpose,
+            now,
+          })
+        : null;
+    if (limits && !limits.allowed && limits.reason === 'messaging_limit' && deferrable)
+      return { kind: 'deferred', retryAt: limits.retryAt ?? now, detail: limits.detail } as const;
+    const decision = limits && !limits.allowed ? limits : (checked?.decision ?? decided);
     const warning = checked?.decision.allowed ? (checked.decision.warning ?? null) : null;
     let conversation = await tx.conversations.findOpen(channel.id, contact.id);
     if (!conversation && decision.allowed) {
@@ -169,6 +210,12 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
       // ours until then): roll all of this back and answer as a replay of the winner.
       if (!won) throw new IdempotencyRaceLost();
     }
+    if (!refusal && limits?.allowed)
+      await recordSendLimits(
+        tx,
+        { workspaceId: input.workspaceId, waId, messageId: message.id, now },
+        limits,
+      );
     if (!refusal)
       await tx.jobs.enqueue(
         OUTBOUND_QUEUE,

@@ -39,6 +39,7 @@ import { registerWebhookEndpointRoutes } from './routes/webhook-endpoints.ts';
 import type { EventWebhooks } from '../app/event-webhooks.ts';
 import { PUBLIC_AUTH_PATHS, SESSION_COOKIE, registerAuthRoutes } from './routes/auth.ts';
 import { registerInboxRoutes } from './routes/inbox.ts';
+import { registerCampaignRoutes } from './routes/campaigns.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { registerUi } from './ui.ts';
 
@@ -50,6 +51,8 @@ export interface HttpOptions {
   readonly onWebhookStored: (webhook: WebhookRecord, events: InboundEvent[]) => void;
   /** A message was queued: wake the dispatcher. */
   readonly onMessageQueued: () => void;
+  /** A campaign was started or resumed: wake the campaign runner. */
+  readonly onCampaignChanged?: () => void;
   /** Readiness beyond the database (e.g. workers started). */
   readonly ready?: () => boolean;
   readonly version: string;
@@ -140,6 +143,7 @@ export async function buildHttpServer(options: HttpOptions): Promise<FastifyInst
       if (options.eventWebhooks) registerWebhookEndpointRoutes(v1, options, options.eventWebhooks);
       registerAuthRoutes(v1, options);
       registerInboxRoutes(v1, options);
+      registerCampaignRoutes(v1, options);
       done();
     },
     { prefix: '/v1' },

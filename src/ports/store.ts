@@ -11,6 +11,7 @@ import type { AutomationStore } from './automation-store.ts';
 import type { UploadStore } from './upload-store.ts';
 import type { EventWebhookStore } from './event-webhook-store.ts';
 import type { InboxStore } from './inbox-store.ts';
+import type { CampaignStore } from './campaign-store.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type JsonObject = { [k: string]: Json };
@@ -413,4 +414,7 @@ export interface Store {
   eventWebhooks: EventWebhookStore;
   /** Agents, sessions, departments and the inbox's own conversation fields, notes, parked replies. */
   inbox: InboxStore;
+
+  /** Campaigns and their recipients; who was reached (LIM-3) and marketing history (LIM-4). */
+  outreach: CampaignStore;
 }

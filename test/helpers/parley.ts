@@ -72,6 +72,7 @@ export async function startTestParley(
   const world = await parley.sandboxWorld(demo.channel);
   await parley.start({ listen: false });
   await parley.dispatcher.stop(); // tests drive dispatch explicitly with runOnce()
+  await parley.campaigns.stop(); // and campaign batches with campaigns.runOnce()
   await parley.media.stop(); // and media downloads with media.runOnce()
   await parley.eventDeliverer.stop(); // and event webhooks with eventDeliverer.drain()
   const settle = async (ms = 0) => {

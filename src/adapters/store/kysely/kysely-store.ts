@@ -11,6 +11,7 @@ import { automationRepository } from './automation-repositories.ts';
 import { uploadRepository } from './upload-repository.ts';
 import { eventWebhookRepository } from './event-webhook-repositories.ts';
 import { inboxRepository } from './inbox-repositories.ts';
+import { campaignRepository } from './campaign-repositories.ts';
 import {
   contactRepository,
   careWindowRepository,
@@ -81,6 +82,7 @@ function buildStore(
     uploads: uploadRepository(ctx),
     eventWebhooks: eventWebhookRepository(ctx),
     inbox: inboxRepository(ctx),
+    outreach: campaignRepository(ctx),
   };
 }
 

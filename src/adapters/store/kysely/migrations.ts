@@ -7,6 +7,7 @@ import { automation } from './migration-0010-automation.ts';
 import { uploads } from './migration-0009-uploads.ts';
 import { eventWebhooks } from './migration-0005-event-webhooks.ts';
 import { inbox } from './migration-0008-inbox.ts';
+import { campaigns } from './migration-0006-campaigns.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -351,6 +352,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
         '0010_automation': automation(dialect),
         '0005_event_webhooks': eventWebhooks(dialect),
         '0008_inbox': inbox(dialect),
+        '0006_campaigns': campaigns(dialect),
       }),
   };
 }
