@@ -368,7 +368,7 @@ export async function createCampaign(
     const refusal = checkTemplateParameters(definition, {
       name: record.name,
       language: { code: language },
-      ...(shared ? { components: shared as TemplateComponentParams[] } : {}),
+      ...(shared ? { components: shared } : {}),
     });
     if (refusal) throw new PolicyError('invalid_request', `template.components: ${refusal.detail}`);
   }

@@ -111,28 +111,28 @@ function toCampaign(row: Selectable<CampaignsTable>): CampaignRecord {
     state: isState(row.state) ? row.state : 'paused',
     pauseReason: row.pause_reason !== null && isPause(row.pause_reason) ? row.pause_reason : null,
     pauseDetail: row.pause_detail,
-    startAt: row.start_at === null ? null : Number(row.start_at),
-    deferredUntil: row.deferred_until === null ? null : Number(row.deferred_until),
+    startAt: row.start_at === null ? null : row.start_at,
+    deferredUntil: row.deferred_until === null ? null : row.deferred_until,
     audience: fromJsonText(row.audience) as JsonObject,
-    createdAt: Number(row.created_at),
-    updatedAt: Number(row.updated_at),
-    startedAt: row.started_at === null ? null : Number(row.started_at),
-    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at === null ? null : row.started_at,
+    finishedAt: row.finished_at === null ? null : row.finished_at,
   };
 }
 
 function toRecipient(row: Selectable<CampaignRecipientsTable>): RecipientRecord {
   return {
     campaignId: row.campaign_id,
-    seq: Number(row.seq),
+    seq: row.seq,
     waId: row.wa_id,
     components: fromJsonText(row.components),
     state: isRecipientState(row.state) ? row.state : 'pending',
     reason: row.reason,
     detail: row.detail,
     messageId: row.message_id,
-    updatedAt: Number(row.updated_at),
-  } as RecipientRecord;
+    updatedAt: row.updated_at,
+  };
 }
 
 interface ResultRow {
@@ -150,10 +150,10 @@ interface ResultRow {
 
 function toResult(row: ResultRow): RecipientResult {
   const base = {
-    seq: Number(row.seq),
+    seq: row.seq,
     waId: row.wa_id,
     messageId: row.message_id,
-    updatedAt: Number(row.updated_at),
+    updatedAt: row.updated_at,
   };
   if (row.state === 'skipped')
     return { ...base, outcome: 'skipped', reason: row.reason, detail: row.detail };
@@ -336,7 +336,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
           .where(
             'seq',
             'in',
-            candidates.map((c) => Number(c.seq)),
+            candidates.map((c) => c.seq),
           )
           .where((eb) =>
             eb.or([
@@ -412,7 +412,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
       async countRemaining(campaignId) {
         const row = await db()
           .selectFrom('campaign_recipients')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .select((eb) => eb.fn.countAll<number | string>().as('n'))
           .where('campaign_id', '=', campaignId)
           .where('state', 'in', ['pending', 'claimed'])
           .executeTakeFirst();
@@ -428,7 +428,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
             'r.reason',
             'm.status as m_status',
             'm.reason as m_reason',
-            eb.fn.countAll<number>().as('n'),
+            eb.fn.countAll<number | string>().as('n'),
           ])
           .where('r.campaign_id', '=', campaignId)
           .groupBy(['r.state', 'r.reason', 'm.status', 'm.reason'])
@@ -509,7 +509,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
           .select(['campaign_id', 'seq'])
           .where('message_id', '=', messageId)
           .executeTakeFirst();
-        return row ? { campaignId: row.campaign_id, seq: Number(row.seq) } : null;
+        return row ? { campaignId: row.campaign_id, seq: row.seq } : null;
       },
 
       async estimateRows(campaignId) {
@@ -534,8 +534,8 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
           .execute();
         return rows.map((r) => ({
           waId: r.wa_id,
-          lastInboundAt: r.last_inbound_at === null ? null : Number(r.last_inbound_at),
-          closedAt: r.closed_at === null ? null : Number(r.closed_at),
+          lastInboundAt: r.last_inbound_at === null ? null : r.last_inbound_at,
+          closedAt: r.closed_at === null ? null : r.closed_at,
         }));
       },
     },
@@ -553,7 +553,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
           db()
             .selectFrom('messaging_reach')
             .select((eb) => [
-              eb.fn.countAll<number>().as('n'),
+              eb.fn.countAll<number | string>().as('n'),
               eb.fn.min<number>('reached_at').as('oldest'),
             ])
             .where('workspace_id', '=', workspaceId)
@@ -562,10 +562,10 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
             .executeTakeFirst(),
         ]);
         return {
-          lastReachedAt: own ? Number(own.reached_at) : null,
+          lastReachedAt: own ? own.reached_at : null,
           reachedInWindow: Number(window?.n ?? 0),
           oldestReachedAt:
-            window?.oldest === null || window?.oldest === undefined ? null : Number(window.oldest),
+            window?.oldest === null || window?.oldest === undefined ? null : window.oldest,
         };
       },
 
@@ -595,7 +595,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
         let userCapAt: number | null = null;
         const sentAt: number[] = [];
         for (const row of rows) {
-          const at = Number(row.at);
+          const at = row.at;
           if (row.kind === 'user_cap') userCapAt = Math.max(userCapAt ?? at, at);
           else sentAt.push(at);
         }

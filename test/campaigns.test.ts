@@ -1,0 +1,438 @@
+// Campaigns through the API with the sandbox and a manual clock: CSV audience with bad lines,
+// consent skip report (OPT-7), LIM-5, estimate, start/pause/resume/cancel, schedule, auto-pause on
+// 131048 and on a paused template, LIM-3 deferral and continuation after 24 h, LIM-4 cap.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { runCampaigns } from '../src/app/run-campaign.ts';
+import type { DomainEvent } from '../src/ports/event-bus.ts';
+import { startTestParley, type TestParley } from './helpers/parley.ts';
+import { describeChanges, snapshotStore } from './helpers/store-snapshot.ts';
+
+const HOUR = 3_600_000;
+const CONSENT_HEADER =
+  'phone,kind,purpose,channel_id,source,at,text_shown,text_version,business_name,url,ip,user_agent,note';
+const US_NUMBER = '12025550123';
+
+const uk = (n: number) => `4477009${String(n).padStart(5, '0')}`;
+
+async function consent(t: TestParley, phones: readonly string[], kind = 'opt_in') {
+  const lines = phones.map(
+    (p) =>
+      `+${p},${kind},marketing,,web_form,2026-02-01T10:00:00Z,"Yes, offers please",v1,Parley Demo Shop,,,,`,
+  );
+  const response = await t.parley.http.inject({
+    method: 'POST',
+    url: '/v1/consent/import',
+    headers: { authorization: `Bearer ${t.apiKey}`, 'content-type': 'text/csv' },
+    payload: [CONSENT_HEADER, ...lines].join('\n'),
+  });
+  assert.equal(response.statusCode < 300, true, response.body);
+}
+
+const welcome = { name: 'welcome_offer', language: { code: 'en' } };
+const csvOf = (rows: readonly string[]) => ['phone,body.1,body.2', ...rows].join('\n');
+
+async function createCsvCampaign(
+  t: TestParley,
+  rows: readonly string[],
+  extra: Record<string, unknown> = {},
+) {
+  return t.api('POST', '/v1/campaigns', {
+    name: 'Spring welcome',
+    template: welcome,
+    audience: { csv: csvOf(rows) },
+    ...extra,
+  });
+}
+
+/** Dispatches everything queued: LIM-1 pacing lets one message per channel out per tick. */
+async function dispatchAll(t: TestParley) {
+  for (let i = 0; i < 1_000; i++) {
+    if ((await t.parley.deps.store.jobs.size('outbound')) === 0) break;
+    await t.settle(20);
+  }
+  await t.settle();
+}
+
+/** One runner pass with a small batch, then everything the sends caused. */
+async function feed(t: TestParley, batchSize = 200) {
+  const n = await runCampaigns(t.parley.deps, { owner: 'test', batchSize });
+  await dispatchAll(t);
+  await t.parley.campaignSignals.idle();
+  return n;
+}
+
+describe('campaigns: audience, consent skip report, estimate, run to completion', () => {
+  let t: TestParley;
+  const events: DomainEvent[] = [];
+  before(async () => {
+    t = await startTestParley();
+    t.parley.deps.events.subscribe((e) => {
+      if (e.type === 'campaign.progress') events.push(e);
+    });
+    await consent(t, [uk(301), uk(302), uk(303), uk(304), uk(305), uk(306), US_NUMBER]);
+    await consent(t, [uk(306)], 'opt_out');
+  });
+  after(async () => t.close());
+
+  it('refuses a CSV with bad lines as a whole, naming each line, and writes nothing', async () => {
+    const before = snapshotStore(t);
+    const bad = await createCsvCampaign(t, [
+      `+${uk(301)},Ada,10%`,
+      'not-a-phone,Bob,10%',
+      `+${uk(302)},Cy`,
+      `+${uk(303)},"two\nlines",10%`,
+    ]);
+    assert.equal(bad.status, 400, JSON.stringify(bad.json));
+    assert.equal(bad.json.code, 'invalid_request');
+    assert.deepEqual(
+      bad.json.problems.map((p: { line: number; reason: string }) => [p.line, p.reason]),
+      [
+        [3, 'invalid_phone'],
+        [4, 'invalid_params'],
+        [5, 'invalid_params'],
+      ],
+    );
+    assert.deepEqual(snapshotStore(t), before, describeChanges(before, snapshotStore(t)));
+  });
+
+  it('answers malformed campaign requests with precise problems, never a 500', async () => {
+    const noPhone = await t.api('POST', '/v1/campaigns', {
+      name: 'x',
+      template: welcome,
+      audience: { csv: 'name,body.1\nAda,1' },
+    });
+    assert.equal(noPhone.status, 400);
+    assert.match(noPhone.json.detail, /phone column/);
+    const unknownTemplate = await createCsvCampaign(t, [`+${uk(301)},Ada,10%`], {
+      template: { name: 'no_such_template', language: { code: 'en' } },
+    });
+    assert.equal(unknownTemplate.status, 404);
+    const wrongType = await t.api('POST', '/v1/campaigns', { name: 3, template: welcome });
+    assert.equal(wrongType.status, 400);
+    assert.equal(wrongType.json.code, 'validation_failed');
+    const missing = await t.api('GET', '/v1/campaigns/nope');
+    assert.equal(missing.status, 404);
+  });
+
+  let id = '';
+  it('OPT-7/LIM-5: skips (and reports) opted-out, not opted-in, duplicate and US recipients', async () => {
+    const created = await createCsvCampaign(t, [
+      `+${uk(301)},Ada,10%`,
+      `+${uk(302)},Bea,15%`,
+      `+${uk(303)},Cy,20%`,
+      `+${uk(304)},Di,10%`,
+      `+${uk(305)},Ed,10%`,
+      `+${uk(306)},Flo,10%`,
+      `+${uk(307)},Gus,10%`,
+      `${uk(301)},Ada again,10%`,
+      `+${US_NUMBER},Hal,10%`,
+    ]);
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    id = created.json.id;
+    assert.equal(created.json.state, 'draft');
+    assert.equal(created.json.template.category, 'marketing');
+    assert.equal(created.json.progress.total, 9);
+    assert.equal(created.json.progress.pending, 5);
+    assert.equal(created.json.progress.skipped, 4);
+    assert.deepEqual(created.json.progress.skippedByReason, {
+      opted_out: 1,
+      not_opted_in: 1,
+      duplicate: 1,
+      market_blocked: 1,
+    });
+    const skipped = await t.api('GET', `/v1/campaigns/${id}/recipients?outcome=skipped`);
+    assert.deepEqual(
+      skipped.json.items.map((r: { phoneNumber: string; reason: string }) => [
+        r.phoneNumber,
+        r.reason,
+      ]),
+      [
+        [`+${uk(306)}`, 'opted_out'],
+        [`+${uk(307)}`, 'not_opted_in'],
+        [`+${uk(301)}`, 'duplicate'],
+        [`+${US_NUMBER}`, 'market_blocked'],
+      ],
+    );
+  });
+
+  it('estimates the cost of the recipients to send per market and category with the rate card', async () => {
+    const estimate = await t.api('GET', `/v1/campaigns/${id}/estimate`);
+    assert.equal(estimate.status, 200, JSON.stringify(estimate.json));
+    assert.equal(estimate.json.recipients, 5);
+    assert.equal(estimate.json.era, 'pmp2025');
+    assert.equal(estimate.json.lines.length, 1);
+    const [line] = estimate.json.lines;
+    assert.equal(line.market, 'United Kingdom');
+    assert.equal(line.category, 'marketing');
+    assert.equal(line.billable, 5);
+    assert.equal(line.free, 0);
+    assert.ok(Number(line.amount) > 0, line.amount);
+    assert.deepEqual(estimate.json.totals, [{ currency: line.currency, amount: line.amount }]);
+    assert.equal(estimate.json.illustrativeRates, true);
+  });
+
+  it('sends one message per recipient with its own parameters, reports delivery, completes, and never sends twice', async () => {
+    const started = await t.api('POST', `/v1/campaigns/${id}/start`);
+    assert.equal(started.status, 200);
+    assert.equal(started.json.state, 'running');
+    assert.equal(await feed(t), 5);
+    await t.settle(10_000);
+    const outbound = t.world.outbound(t.channel.providerKey);
+    assert.equal(outbound.length, 5);
+    const bea = outbound.find((o) => o.to === uk(302));
+    assert.match(JSON.stringify(bea?.content), /"Bea".*"15%"/);
+    assert.equal(await feed(t), 0); // completes
+    const status = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(status.json.state, 'completed');
+    assert.equal(status.json.progress.pending, 0);
+    const p = status.json.progress as Record<string, number>;
+    assert.equal((p.sent ?? 0) + (p.delivered ?? 0) + (p.read ?? 0), 5);
+    const delivered = await t.api('GET', `/v1/campaigns/${id}/recipients?outcome=read`);
+    for (const r of delivered.json.items) assert.ok(r.messageId);
+    // Another pass, and a second start, change nothing.
+    assert.equal(await feed(t), 0);
+    const again = await t.api('POST', `/v1/campaigns/${id}/start`);
+    assert.equal(again.status, 409);
+    assert.equal(t.world.outbound(t.channel.providerKey).length, 5);
+    const mine = events.filter((e) => e.data.campaignId === id);
+    assert.ok(mine.some((e) => e.data.state === 'running'));
+    assert.ok(mine.some((e) => e.data.state === 'completed'));
+  });
+});
+
+describe('campaigns: schedule, pause, resume, cancel', () => {
+  let t: TestParley;
+  before(async () => {
+    t = await startTestParley();
+    await consent(
+      t,
+      [1, 2, 3, 4, 5, 6].map((i) => uk(400 + i)),
+    );
+  });
+  after(async () => t.close());
+
+  it('a scheduled campaign waits for its start time, then runs; pause stops it between batches and resume finishes it', async () => {
+    const startAt = new Date(t.clock.now() + HOUR).toISOString();
+    const created = await createCsvCampaign(
+      t,
+      [1, 2, 3, 4, 5].map((i) => `+${uk(400 + i)},N${i},5%`),
+      { startAt },
+    );
+    const id = created.json.id;
+    const started = await t.api('POST', `/v1/campaigns/${id}/start`);
+    assert.equal(started.json.state, 'scheduled');
+    assert.equal(await feed(t, 2), 0);
+    assert.equal(t.world.outbound(t.channel.providerKey).length, 0);
+    await t.clock.advance(HOUR);
+    assert.equal(await feed(t, 2), 2);
+    const paused = await t.api('POST', `/v1/campaigns/${id}/pause`);
+    assert.equal(paused.json.state, 'paused');
+    assert.equal(paused.json.pauseReason, 'manual');
+    assert.equal(await feed(t, 2), 0);
+    assert.equal(t.world.outbound(t.channel.providerKey).length, 2);
+    const resumed = await t.api('POST', `/v1/campaigns/${id}/resume`);
+    assert.equal(resumed.json.state, 'running');
+    assert.equal(await feed(t, 2), 2);
+    assert.equal(await feed(t, 2), 1);
+    assert.equal(await feed(t, 2), 0);
+    const done = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(done.json.state, 'completed');
+    assert.equal(t.world.outbound(t.channel.providerKey).length, 5);
+  });
+
+  it('cancel skips everyone not yet sent, and a cancelled campaign cannot resume', async () => {
+    const created = await createCsvCampaign(t, [`+${uk(406)},Z,5%`]);
+    const id = created.json.id;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    await t.api('POST', `/v1/campaigns/${id}/pause`);
+    const cancelled = await t.api('POST', `/v1/campaigns/${id}/cancel`);
+    assert.equal(cancelled.json.state, 'cancelled');
+    assert.deepEqual(cancelled.json.progress.skippedByReason, { cancelled: 1 });
+    assert.equal((await t.api('POST', `/v1/campaigns/${id}/resume`)).status, 409);
+    assert.equal(await feed(t), 0);
+    assert.equal(t.world.outbound(t.channel.providerKey).filter((o) => o.to === uk(406)).length, 0);
+  });
+
+  it('one workspace cannot see or act on another workspace’s campaign', async () => {
+    const created = await createCsvCampaign(t, [`+${uk(401)},A,5%`]);
+    const other = await t.parley.deps.store.workspaces.create({ name: 'Other' });
+    const { createApiKey } = await import('../src/app/admin.ts');
+    const key = await createApiKey(t.parley.deps, other.id, 'other');
+    for (const [method, url] of [
+      ['GET', `/v1/campaigns/${created.json.id}`],
+      ['GET', `/v1/campaigns/${created.json.id}/recipients`],
+      ['GET', `/v1/campaigns/${created.json.id}/estimate`],
+      ['POST', `/v1/campaigns/${created.json.id}/start`],
+    ] as const) {
+      const r = await t.api(method, url, undefined, { authorization: `Bearer ${key.key}` });
+      assert.equal(r.status, 404, `${method} ${url}`);
+    }
+    const list = await t.api('GET', '/v1/campaigns', undefined, {
+      authorization: `Bearer ${key.key}`,
+    });
+    assert.deepEqual(list.json.items, []);
+  });
+});
+
+describe('campaigns: automatic pauses', () => {
+  let t: TestParley;
+  before(async () => {
+    t = await startTestParley();
+    await consent(
+      t,
+      [1, 2, 3, 4, 5, 6, 7, 8].map((i) => uk(500 + i)),
+    );
+  });
+  after(async () => t.close());
+
+  it('131048 (spam_rate) pauses the number’s campaigns; the rest is not sent', async () => {
+    const created = await createCsvCampaign(
+      t,
+      [1, 2, 3, 4].map((i) => `+${uk(500 + i)},N${i},5%`),
+    );
+    const id = created.json.id;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    t.world.chaos({ lateFailures: 1, lateFailureCode: 131048 });
+    assert.equal(await feed(t, 2), 2);
+    await t.settle(5_000);
+    await t.parley.campaignSignals.idle();
+    const status = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(status.json.state, 'paused');
+    assert.equal(status.json.pauseReason, 'spam_rate');
+    assert.deepEqual(status.json.progress.failedByReason, { spam_rate: 1 });
+    assert.equal(await feed(t, 2), 0);
+    assert.equal(t.world.outbound(t.channel.providerKey).length, 2);
+  });
+
+  it('a template paused by WhatsApp pauses the campaigns sending it (template.status webhook)', async () => {
+    const created = await createCsvCampaign(
+      t,
+      [5, 6, 7, 8].map((i) => `+${uk(500 + i)},N${i},5%`),
+    );
+    const id = created.json.id;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    assert.equal(await feed(t, 2), 2);
+    await t.world.setTemplateStatus(t.channel.providerKey, 'welcome_offer', 'en', 'PAUSED');
+    await t.settle(1_000);
+    await t.parley.campaignSignals.idle();
+    const status = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(status.json.state, 'paused');
+    assert.equal(status.json.pauseReason, 'template_paused');
+    // Resuming while the template is still paused pauses it again instead of failing everyone.
+    await t.api('POST', `/v1/campaigns/${id}/resume`);
+    assert.equal(await feed(t, 2), 0);
+    const again = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(again.json.state, 'paused');
+    assert.equal(again.json.pauseReason, 'template_paused');
+    assert.equal(again.json.progress.pending, 2);
+  });
+});
+
+describe('campaigns and the outbound limits', () => {
+  let t: TestParley;
+  const audience = Array.from({ length: 252 }, (_, i) => uk(10_000 + i));
+  before(async () => {
+    t = await startTestParley();
+    await consent(t, [...audience, uk(20_000), uk(20_001), US_NUMBER]);
+  });
+  after(async () => t.close());
+
+  it('LIM-3: at the messaging limit a campaign defers, single sends are refused, and the rest goes once the rolling 24 h allow', async () => {
+    const limits = await t.api('PATCH', '/v1/limits', { defaultMessagingTier: 250 });
+    assert.equal(limits.status, 200, JSON.stringify(limits.json));
+    assert.equal(limits.json.defaultMessagingTier, 250);
+    const created = await createCsvCampaign(
+      t,
+      audience.map((p, i) => `+${p},N${i},5%`),
+    );
+    const id = created.json.id;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    const queued = await runCampaigns(t.parley.deps, { owner: 'test', batchSize: 500 });
+    assert.equal(queued, 250);
+    const status = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(status.json.state, 'running');
+    assert.equal(status.json.deferredUntil, new Date(t.clock.now() + 24 * HOUR).toISOString());
+    assert.equal(status.json.progress.pending, 2);
+
+    const single = await t.api('POST', '/v1/messages', {
+      channelId: t.channel.id,
+      to: `+${uk(20_000)}`,
+      type: 'template',
+      template: {
+        ...welcome,
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'A' },
+              { type: 'text', text: 'B' },
+            ],
+          },
+        ],
+      },
+    });
+    assert.equal(single.status, 422, JSON.stringify(single.json));
+    assert.equal(single.json.code, 'messaging_limit');
+
+    await t.clock.advance(23 * HOUR);
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 0);
+    await t.clock.advance(HOUR);
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 2);
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 0);
+    const done = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(done.json.state, 'completed');
+    assert.equal(done.json.progress.pending, 0);
+  });
+
+  it('LIM-4: with a cap of 1 marketing template per 24 h the second one to a contact is refused', async () => {
+    await t.api('PATCH', '/v1/limits', {
+      defaultMessagingTier: null,
+      marketingCap: { max: 1, windowHours: 24 },
+    });
+    const send = () =>
+      t.api('POST', '/v1/messages', {
+        channelId: t.channel.id,
+        to: `+${uk(20_001)}`,
+        type: 'template',
+        template: {
+          ...welcome,
+          components: [
+            {
+              type: 'body',
+              parameters: [
+                { type: 'text', text: 'A' },
+                { type: 'text', text: 'B' },
+              ],
+            },
+          ],
+        },
+      });
+    assert.equal((await send()).status, 202);
+    const second = await send();
+    assert.equal(second.status, 422);
+    assert.equal(second.json.code, 'marketing_user_cap');
+  });
+
+  it('LIM-5: a single marketing send to a US number is refused with market_blocked', async () => {
+    const r = await t.api('POST', '/v1/messages', {
+      channelId: t.channel.id,
+      to: `+${US_NUMBER}`,
+      type: 'template',
+      template: {
+        ...welcome,
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'A' },
+              { type: 'text', text: 'B' },
+            ],
+          },
+        ],
+      },
+    });
+    assert.equal(r.status, 422, JSON.stringify(r.json));
+    assert.equal(r.json.code, 'market_blocked');
+  });
+});
