@@ -22,6 +22,8 @@ export class EmulatorClock implements Clock {
   #offset = 0;
   #seq = 0;
   readonly #pending = new Set<Timer>();
+  /** Timer callbacks still running (a webhook delivery in flight, say). */
+  readonly #running = new Set<Promise<void>>();
   readonly #onError: (error: unknown) => void;
 
   constructor(onError: (error: unknown) => void = () => undefined) {
@@ -47,7 +49,11 @@ export class EmulatorClock implements Clock {
     this.#arm(timer);
   };
 
-  /** Moves time forward by `ms` and runs, awaiting each, every timer that falls due meanwhile. */
+  /**
+   * Moves time forward by `ms` and runs, awaiting each, every timer that falls due meanwhile.
+   * It returns once those and any callbacks the wall clock had already started have finished, so
+   * a caller sees every effect (each webhook delivered) of the time that passed.
+   */
   async advance(ms: number): Promise<void> {
     if (!(ms >= 0)) throw new RangeError('the clock only moves forward');
     this.#offset += ms;
@@ -57,8 +63,9 @@ export class EmulatorClock implements Clock {
       for (const t of this.#pending)
         if (t.at <= now && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
           next = t;
-      if (!next) return;
-      await this.#run(next);
+      if (next) await this.#run(next);
+      else if (this.#running.size > 0) await Promise.all(this.#running);
+      else return;
     }
   }
 
@@ -83,10 +90,18 @@ export class EmulatorClock implements Clock {
   async #run(timer: Timer): Promise<void> {
     if (!this.#pending.delete(timer)) return;
     if (timer.handle) clearTimeout(timer.handle);
+    const running = (async () => {
+      try {
+        await timer.fn();
+      } catch (error) {
+        this.#onError(error);
+      }
+    })();
+    this.#running.add(running);
     try {
-      await timer.fn();
-    } catch (error) {
-      this.#onError(error);
+      await running;
+    } finally {
+      this.#running.delete(running);
     }
   }
 }

@@ -123,7 +123,8 @@ describe('parley emulator with whatsapp-api-js', () => {
       appSecret: APP_SECRET,
       accessToken: TOKEN,
       webhookUrl: receiver.url,
-      statusDelays: { sent: [10, 10], delivered: [10, 10], read: [10, 10] },
+      // seconds apart, so statuses move only when a test advances the clock
+      statusDelays: { sent: [1_000, 1_000], delivered: [1_000, 1_000], read: [1_000, 1_000] },
       onError: (error) => {
         throw error;
       },
@@ -238,7 +239,7 @@ describe('parley emulator with whatsapp-api-js', () => {
     const before = receiver.received.length;
     const sent = await wa.sendMessage(PHONE, user, new Text('On its way'));
     const id = idOf(sent);
-    await emulator.clock.advance(100);
+    await emulator.clock.advance(5_000);
     const statuses = statusesIn(receiver.received.slice(before)).filter((s) => s.id === id);
     assert.deepEqual(
       statuses.map((s) => s.status),
@@ -262,7 +263,7 @@ describe('parley emulator with whatsapp-api-js', () => {
     const before = receiver.received.length;
     const sent = await wa.sendMessage(PHONE, user, new Text('Too late'));
     const id = idOf(sent);
-    await emulator.clock.advance(100);
+    await emulator.clock.advance(5_000);
     const failed = statusesIn(receiver.received.slice(before)).find((s) => s.id === id);
     assert.equal(failed?.status, 'failed');
     assert.equal((failed?.errors as Array<{ code: number }>)[0]?.code, 131047);
