@@ -12,6 +12,7 @@ import { runProviderRecordsContract } from './contracts/provider-records-contrac
 import { runEventWebhooksContract } from './contracts/event-webhooks-contract.ts';
 import { runStoreContract, type StoreUnderTest } from './contracts/store-contract.ts';
 import { runUploadContract } from './contracts/upload-contract.ts';
+import { runInboxContract } from './contracts/inbox-contract.ts';
 import {
   freshPostgresUrl,
   freshSqliteFile,
@@ -82,6 +83,7 @@ for (const dialect of dialects) {
     runBillingContract('kysely on SQLite', sqliteStore);
     runComplianceContract('kysely on SQLite', sqliteStore);
     runUploadContract('kysely on SQLite', sqliteStore);
+    runInboxContract('kysely on SQLite', sqliteStore);
     runEventWebhooksContract('kysely on SQLite', sqliteStore);
   } else if (dialect === 'postgres') {
     const skip = requireServerOrSkip(
@@ -97,6 +99,7 @@ for (const dialect of dialects) {
       runBillingContract('kysely on PostgreSQL', postgresStore);
       runComplianceContract('kysely on PostgreSQL', postgresStore);
       runUploadContract('kysely on PostgreSQL', postgresStore);
+      runInboxContract('kysely on PostgreSQL', postgresStore);
       runEventWebhooksContract('kysely on PostgreSQL', postgresStore);
     }
   } else {
