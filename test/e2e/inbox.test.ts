@@ -1,0 +1,167 @@
+// The inbox in Chromium: sign in, a customer's message arrives live, reply and watch the ticks,
+// the closed window turns the composer into a template picker (CSW-2/CSW-3), assign a department.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ensureAgent } from '../../src/app/agents.ts';
+import { chromiumOrSkip, startE2E, type E2E } from '../helpers/browser.ts';
+
+const HOUR = 3_600_000;
+const CUSTOMER = '447700900123';
+const EMAIL = 'ada.agent@demo.example';
+const PASSWORD = 'a long enough passphrase';
+
+const skip = chromiumOrSkip();
+
+describe('the inbox in a browser', { skip }, () => {
+  let e: E2E;
+  let conversationId = '';
+
+  before(async () => {
+    e = await startE2E('inbox');
+    await ensureAgent(e.t.parley.deps, {
+      workspaceId: e.t.channel.workspaceId,
+      email: EMAIL,
+      name: 'Grace Agent',
+      role: 'admin',
+      password: PASSWORD,
+    });
+    // The sandbox's approved templates become Parley's (TPL-8 sync), as an admin would do once.
+    const synced = await e.t.api('POST', '/v1/templates/sync', {});
+    assert.equal(synced.status, 200, JSON.stringify(synced.json));
+  });
+  after(async () => e?.close());
+
+  it('signs in with a wrong password refused in plain words, then with the right one', async () => {
+    const { page } = e;
+    await page.goto('/');
+    await page.getByLabel('Email').fill(EMAIL);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: 'The email or password is not right.' })
+      .waitFor();
+    await e.shot('login-refused');
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).waitFor();
+    assert.match(page.url(), /\/inbox$/);
+    await page.getByText('Grace Agent').waitFor();
+    await e.shot('signed-in-empty-inbox');
+  });
+
+  it('shows a sandbox customer message live, without a reload, with its open window', async () => {
+    const { page, t } = e;
+    // A marker in the page proves later that no reload happened.
+    await page.evaluate('window.parleyMarker = 42');
+    await t.world.userWrites(t.channel.providerKey, {
+      from: CUSTOMER,
+      name: 'Ada Lovelace',
+      text: 'Where is my order #1042?',
+    });
+    await t.settle();
+    const row = page.locator('[data-conversation-id]', { hasText: 'Ada Lovelace' });
+    await row.waitFor();
+    await row.getByText('Where is my order #1042?').waitFor();
+    await row.getByText(/closes in 2[0-9] h [0-9]+ m/).waitFor();
+    await row.getByLabel('1 unread').waitFor();
+    // Same document: the row came over the live stream, not from a page load.
+    assert.equal(await page.evaluate('window.parleyMarker'), 42);
+    conversationId = String(await row.getAttribute('data-conversation-id'));
+    await e.shot('message-arrived-live');
+  });
+
+  it('CSW-3: replies inside the window and the ticks go from sent to delivered to read (blue)', async () => {
+    const { page, t } = e;
+    await page.locator(`[data-conversation-id="${conversationId}"]`).click();
+    const transcript = page.getByTestId('transcript');
+    await transcript.getByText('Where is my order #1042?').waitFor();
+    await page.getByLabel('Message', { exact: true }).fill('It ships today, Ada.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const reply = transcript.locator('li.bubble.outbound', { hasText: 'It ships today, Ada.' });
+    await reply.waitFor();
+    await e.shot('reply-queued');
+    await t.settle();
+    await t.settle(15_000);
+    await reply.locator('[data-testid="ticks"][aria-label="Read"]').waitFor();
+    assert.equal(await reply.getAttribute('data-status'), 'read');
+    const tick = reply.getByTestId('ticks');
+    assert.equal(await tick.textContent(), '✓✓');
+    // Runs in the page: the root tsconfig has no DOM types, so the page's globals are declared here.
+    type PageGlobals = { getComputedStyle(element: unknown): { color: string } };
+    const colour = await tick.evaluate(
+      (el) => (globalThis as unknown as PageGlobals).getComputedStyle(el).color,
+    );
+    assert.equal(colour, 'rgb(29, 140, 248)', 'read ticks are blue');
+    await e.shot('reply-read-blue-ticks');
+  });
+
+  it('assigns the conversation to a department, and the list shows it', async () => {
+    const { page, t } = e;
+    const created = await t.api('POST', '/v1/departments', { name: 'Billing desk' });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    await page.reload();
+    await page.getByLabel('Department', { exact: true }).selectOption({ label: 'Billing desk' });
+    const row = page.locator(`[data-conversation-id="${conversationId}"]`);
+    await row.getByText('Billing desk').waitFor();
+    const stored = await t.api('GET', `/v1/conversations?department=${created.json.id}`);
+    assert.deepEqual(
+      stored.json.items.map((c: { id: string }) => c.id),
+      [conversationId],
+    );
+    await e.shot('assigned-to-department');
+  });
+
+  it('CSW-2: past 24 h the composer becomes a template picker, and a template is sent', async () => {
+    const { page, t } = e;
+    await t.clock.advance(24 * HOUR + 60_000);
+    await page.reload();
+    await page.getByTestId('conversation-window').getByText('window closed').waitFor();
+    assert.equal(await page.getByLabel('Message', { exact: true }).count(), 0, 'no free text');
+    const picker = page.getByLabel('Template', { exact: true });
+    const option = picker.locator('option', { hasText: 'order_update (en,' });
+    await picker.selectOption(String(await option.first().getAttribute('value')));
+    const inputs = page.locator('fieldset.parameters input');
+    assert.equal(await inputs.count(), 3);
+    await inputs.nth(0).fill('Ada');
+    await inputs.nth(1).fill('1042');
+    await inputs.nth(2).fill('out for delivery');
+    await page
+      .getByTestId('template-preview')
+      .getByText(/Ada.*1042.*out for delivery/s)
+      .waitFor();
+    await page
+      .getByTestId('consent')
+      .getByText(/may be sent/)
+      .waitFor();
+    await e.shot('template-picker-preview');
+    await page.getByRole('button', { name: 'Send template' }).click();
+    const bubble = page.locator('li.bubble.outbound[data-status]', { hasText: '1042' }).last();
+    await bubble.waitFor();
+    await t.settle();
+    await t.settle(15_000);
+    await bubble
+      .locator(
+        '[data-testid="ticks"][aria-label="Delivered"], [data-testid="ticks"][aria-label="Read"]',
+      )
+      .waitFor();
+    const sent = t.world.outbound(t.channel.providerKey).at(-1);
+    assert.equal(sent?.type, 'template');
+    await e.shot('template-sent');
+  });
+
+  it('works on a phone-sized screen: the list, then the conversation with a way back', async () => {
+    const { page } = e;
+    await page.setViewportSize({ width: 390, height: 780 });
+    await page.goto('/inbox');
+    const row = page.locator(`[data-conversation-id="${conversationId}"]`);
+    await row.waitFor();
+    await e.shot('phone-list');
+    await row.click();
+    await page.getByRole('button', { name: 'Back to the list' }).waitFor();
+    assert.equal(await page.locator('.inbox-list').isVisible(), false);
+    await e.shot('phone-conversation');
+    await page.getByRole('button', { name: 'Back to the list' }).click();
+    await row.waitFor();
+  });
+});
