@@ -7,6 +7,7 @@ import type { WhatsAppAPI } from 'whatsapp-api-js';
 import type { ClientMessage } from 'whatsapp-api-js/types';
 import { BodyComponent, BodyParameter, Image, Template, Text } from 'whatsapp-api-js/messages';
 import { createApiKey } from '../src/app/admin.ts';
+import { resolveUploads } from '../src/app/graph-media.ts';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
 import { GRAPH_VERSION, cloudApiClient, parleyFetch } from './helpers/cloud-api-client.ts';
 
@@ -353,6 +354,35 @@ describe('Cloud-API-compatible media through whatsapp-api-js', () => {
     const before = t.world.outbound().length;
     await t.settle(15_000);
     assert.equal(t.world.outbound().length, before);
+  });
+
+  it('a template header image named by upload id is sent as its link too', async () => {
+    const client = cloudApiClient(t);
+    const uploaded = await client.uploadMedia(
+      t.channel.providerKey,
+      uploadForm(png, 'image/png', 'header.png'),
+    );
+    assert.ok('id' in uploaded, JSON.stringify(uploaded));
+    const resolved = await resolveUploads(t.parley.deps, t.channel.workspaceId, {
+      type: 'template',
+      template: {
+        name: 'order_shipped',
+        language: { code: 'en' },
+        components: [
+          { type: 'header', parameters: [{ type: 'image', image: { id: uploaded.id } }] },
+          { type: 'body', parameters: [{ type: 'text', text: 'Ada' }] },
+        ],
+      },
+    });
+    assert.equal(resolved.kind, 'content');
+    const template = resolved.kind === 'content' ? resolved.content : null;
+    assert.equal(template?.type, 'template');
+    const header = template?.type === 'template' ? template.template.components?.[0] : undefined;
+    const image = header?.parameters?.[0]?.image;
+    assert.equal(image?.id, undefined);
+    assert.match(image?.link ?? '', new RegExp(`/graph/files/${uploaded.id}\\?token=`));
+    const body = template?.type === 'template' ? template.template.components?.[1] : undefined;
+    assert.deepEqual(body?.parameters, [{ type: 'text', text: 'Ada' }]);
   });
 
   it('a deleted upload is gone: metadata, bytes and sends by its id', async () => {
