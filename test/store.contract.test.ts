@@ -13,6 +13,7 @@ import { runEventWebhooksContract } from './contracts/event-webhooks-contract.ts
 import { runStoreContract, type StoreUnderTest } from './contracts/store-contract.ts';
 import { runUploadContract } from './contracts/upload-contract.ts';
 import { runInboxContract } from './contracts/inbox-contract.ts';
+import { runCampaignContract } from './contracts/campaign-contract.ts';
 import {
   freshPostgresUrl,
   freshSqliteFile,
@@ -84,6 +85,7 @@ for (const dialect of dialects) {
     runComplianceContract('kysely on SQLite', sqliteStore);
     runUploadContract('kysely on SQLite', sqliteStore);
     runInboxContract('kysely on SQLite', sqliteStore);
+    runCampaignContract('kysely on SQLite', sqliteStore);
     runEventWebhooksContract('kysely on SQLite', sqliteStore);
   } else if (dialect === 'postgres') {
     const skip = requireServerOrSkip(
@@ -100,6 +102,7 @@ for (const dialect of dialects) {
       runComplianceContract('kysely on PostgreSQL', postgresStore);
       runUploadContract('kysely on PostgreSQL', postgresStore);
       runInboxContract('kysely on PostgreSQL', postgresStore);
+      runCampaignContract('kysely on PostgreSQL', postgresStore);
       runEventWebhooksContract('kysely on PostgreSQL', postgresStore);
     }
   } else {

@@ -1,0 +1,302 @@
+// Store contract cases for campaigns, their leased recipients and the outbound-limit records
+// (LIM-3 reach, LIM-4 marketing history). Run on every dialect from test/store.contract.test.ts.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CampaignRecord, NewRecipient } from '../../src/ports/campaign-store.ts';
+import type { Channel, Store } from '../../src/ports/store.ts';
+import type { StoreUnderTest } from './store-contract.ts';
+
+const T0 = Date.parse('2026-03-02T09:00:00Z');
+const DAY = 86_400_000;
+
+async function channelOf(store: Store, label: string): Promise<Channel> {
+  const workspace = await store.workspaces.create({ name: label });
+  const connection = await store.connections.create({
+    workspaceId: workspace.id,
+    provider: 'sandbox',
+    name: label,
+    config: {},
+    secretsEncrypted: '',
+  });
+  return store.channels.create({
+    workspaceId: workspace.id,
+    connectionId: connection.id,
+    providerKey: `pn-${label}`,
+    phoneNumber: '15550001111',
+    wabaId: `waba-${label}`,
+    name: label,
+    throughputMps: 80,
+    environment: 'production',
+    allowList: [],
+  });
+}
+
+function recipients(count: number, skipped = 0): NewRecipient[] {
+  return Array.from({ length: count }, (_, i) => ({
+    seq: i + 1,
+    waId: String(447700900000 + i),
+    components:
+      i === 0 ? [{ type: 'body', parameters: [{ type: 'text', text: 'Grüße 👋' }] }] : null,
+    state: i < skipped ? ('skipped' as const) : ('pending' as const),
+    reason: i < skipped ? 'opted_out' : null,
+    detail: i < skipped ? 'opted out on 2026-02-01' : null,
+  }));
+}
+
+async function campaignOf(
+  store: Store,
+  channel: Channel,
+  list: readonly NewRecipient[],
+): Promise<CampaignRecord> {
+  return store.transaction((tx) =>
+    tx.outreach.campaigns.create(
+      {
+        workspaceId: channel.workspaceId,
+        channelId: channel.id,
+        name: 'Spring',
+        template: { name: 'welcome_offer', language: 'en', components: null },
+        category: 'marketing',
+        state: 'running',
+        pauseReason: null,
+        pauseDetail: null,
+        startAt: null,
+        deferredUntil: null,
+        audience: { kind: 'csv', lines: list.length },
+        createdAt: T0,
+        startedAt: T0,
+        finishedAt: null,
+      },
+      list,
+    ),
+  );
+}
+
+export function runCampaignContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`Campaign store contract: ${name}`, () => {
+    let subject: StoreUnderTest | undefined;
+    const store = (): Store => {
+      if (!subject) throw new Error('store not ready');
+      return subject.store;
+    };
+    before(async () => {
+      subject = await makeStore();
+    });
+    after(async () => {
+      await subject?.cleanup();
+    });
+
+    it('creates a campaign with a large audience in chunks and reads it back only in its workspace', async () => {
+      const channel = await channelOf(store(), 'create');
+      const other = await channelOf(store(), 'create-other');
+      const campaign = await campaignOf(store(), channel, recipients(1_203, 3));
+      assert.deepEqual(
+        await store().outreach.campaigns.get(channel.workspaceId, campaign.id),
+        campaign,
+      );
+      assert.equal(await store().outreach.campaigns.get(other.workspaceId, campaign.id), null);
+      const progress = await store().outreach.recipients.progress(campaign.id);
+      assert.equal(progress.total, 1_203);
+      assert.equal(progress.byOutcome.pending, 1_200);
+      assert.deepEqual(progress.skippedByReason, { opted_out: 3 });
+      assert.equal(await store().outreach.recipients.countRemaining(campaign.id), 1_200);
+      const page = await store().outreach.campaigns.list(channel.workspaceId, { limit: 10 });
+      assert.deepEqual(
+        page.items.map((c) => c.id),
+        [campaign.id],
+      );
+    });
+
+    it('changes a campaign only from the states given (compare-and-set)', async () => {
+      const channel = await channelOf(store(), 'cas');
+      const campaign = await campaignOf(store(), channel, recipients(1));
+      assert.equal(
+        await store().outreach.campaigns.update(campaign.id, ['paused'], { state: 'running' }, T0),
+        null,
+      );
+      const paused = await store().outreach.campaigns.update(
+        campaign.id,
+        ['running'],
+        { state: 'paused', pauseReason: 'spam_rate', pauseDetail: '131048' },
+        T0 + 1,
+      );
+      assert.equal(paused?.state, 'paused');
+      assert.equal(paused?.pauseReason, 'spam_rate');
+      assert.equal(paused?.updatedAt, T0 + 1);
+      const running = await store().outreach.campaigns.listByStates(['running'], {
+        channelId: channel.id,
+      });
+      assert.deepEqual(running, []);
+    });
+
+    it('never hands one recipient to two claimers, even from two connections at once', async () => {
+      const channel = await channelOf(store(), 'claim');
+      const campaign = await campaignOf(store(), channel, recipients(300));
+      const another = subject?.openAnother ? await subject.openAnother() : store();
+      try {
+        const claim = (s: Store, owner: string) =>
+          s.outreach.recipients.claim(campaign.id, { owner, now: T0, leaseMs: 60_000, limit: 200 });
+        const [a, b] = await Promise.all([claim(store(), 'a'), claim(another, 'b')]);
+        const seqs = [...a, ...b].map((r) => r.seq);
+        assert.equal(new Set(seqs).size, seqs.length, 'a recipient was claimed twice');
+        const rest = await claim(store(), 'c');
+        const all = new Set([...seqs, ...rest.map((r) => r.seq)]);
+        assert.equal(all.size, 300, 'every recipient is claimed once in the end');
+        assert.deepEqual(await claim(store(), 'd'), []);
+        assert.equal(a[0]?.components === null || Array.isArray(a[0]?.components), true);
+      } finally {
+        if (another !== store()) await another.close();
+      }
+    });
+
+    it('lets an expired lease be claimed again, and a released recipient too', async () => {
+      const channel = await channelOf(store(), 'lease');
+      const campaign = await campaignOf(store(), channel, recipients(3));
+      const first = await store().outreach.recipients.claim(campaign.id, {
+        owner: 'crashed',
+        now: T0,
+        leaseMs: 1_000,
+        limit: 2,
+      });
+      assert.deepEqual(
+        first.map((r) => r.seq),
+        [1, 2],
+      );
+      const during = await store().outreach.recipients.claim(campaign.id, {
+        owner: 'other',
+        now: T0 + 999,
+        leaseMs: 1_000,
+        limit: 10,
+      });
+      assert.deepEqual(
+        during.map((r) => r.seq),
+        [3],
+      );
+      await store().outreach.recipients.release(campaign.id, [3], T0 + 999);
+      const later = await store().outreach.recipients.claim(campaign.id, {
+        owner: 'other',
+        now: T0 + 1_000,
+        leaseMs: 1_000,
+        limit: 10,
+      });
+      assert.deepEqual(
+        later.map((r) => r.seq),
+        [1, 2, 3],
+      );
+      assert.deepEqual(later[0]?.components, [
+        { type: 'body', parameters: [{ type: 'text', text: 'Grüße 👋' }] },
+      ]);
+    });
+
+    it('reports outcomes from the message each recipient was sent as, with paging and filters', async () => {
+      const channel = await channelOf(store(), 'outcomes');
+      const campaign = await campaignOf(store(), channel, recipients(4, 1));
+      const contact = await store().contacts.upsert({
+        workspaceId: channel.workspaceId,
+        waId: '447700900001',
+        at: T0,
+      });
+      const message = await store().messages.insert({
+        workspaceId: channel.workspaceId,
+        channelId: channel.id,
+        contactId: contact.id,
+        conversationId: null,
+        direction: 'outbound',
+        type: 'template',
+        content: {},
+        text: null,
+        status: 'failed',
+        reason: 'spam_rate',
+        reasonDetail: '131048',
+        providerMessageId: null,
+        providerError: null,
+        idempotencyKey: `campaign:${campaign.id}:2`,
+        replyTo: null,
+        createdAt: T0,
+        dispatchedAt: null,
+        sentAt: null,
+        deliveredAt: null,
+        readAt: null,
+        failedAt: T0,
+        needsReview: false,
+      });
+      await store().outreach.recipients.markQueued(campaign.id, 2, message.record.id, T0 + 1);
+      await store().outreach.recipients.markSkipped(campaign.id, 3, 'market_blocked', 'US', T0 + 1);
+      assert.deepEqual(await store().outreach.recipients.findByMessage(message.record.id), {
+        campaignId: campaign.id,
+        seq: 2,
+      });
+      const progress = await store().outreach.recipients.progress(campaign.id);
+      assert.equal(progress.byOutcome.failed, 1);
+      assert.equal(progress.byOutcome.pending, 1);
+      assert.deepEqual(progress.failedByReason, { spam_rate: 1 });
+      assert.deepEqual(progress.skippedByReason, { opted_out: 1, market_blocked: 1 });
+      const failed = await store().outreach.recipients.list(campaign.id, {
+        limit: 10,
+        outcome: 'failed',
+      });
+      assert.deepEqual(
+        failed.items.map((r) => [r.seq, r.reason, r.messageId]),
+        [[2, 'spam_rate', message.record.id]],
+      );
+      const first = await store().outreach.recipients.list(campaign.id, { limit: 2 });
+      assert.deepEqual(
+        first.items.map((r) => r.seq),
+        [1, 2],
+      );
+      assert.ok(first.nextCursor);
+      const second = await store().outreach.recipients.list(campaign.id, {
+        limit: 2,
+        cursor: first.nextCursor,
+      });
+      assert.deepEqual(
+        second.items.map((r) => [r.seq, r.outcome]),
+        [
+          [3, 'skipped'],
+          [4, 'pending'],
+        ],
+      );
+      assert.equal(second.nextCursor, null);
+      assert.equal(
+        await store().outreach.recipients.skipRemaining(campaign.id, 'cancelled', T0),
+        1,
+      );
+      assert.equal(await store().outreach.recipients.countRemaining(campaign.id), 0);
+    });
+
+    it('LIM-3: counts distinct users reached in the window, keeping each user’s latest reach', async () => {
+      const reach = store().outreach.reach;
+      await reach.record('ws-reach', 'waba:W1', '1', T0);
+      await reach.record('ws-reach', 'waba:W1', '2', T0 + 1_000);
+      await reach.record('ws-reach', 'waba:W1', '1', T0 + 2_000);
+      await reach.record('ws-reach', 'waba:W1', '1', T0 + 500); // older: kept at T0 + 2 s
+      await reach.record('ws-reach', 'waba:W2', '3', T0);
+      const state = await reach.get('ws-reach', 'waba:W1', '1', T0 + DAY - 1_000 - DAY);
+      assert.deepEqual(state, {
+        lastReachedAt: T0 + 2_000,
+        reachedInWindow: 2,
+        oldestReachedAt: T0 + 1_000,
+      });
+      const later = await reach.get('ws-reach', 'waba:W1', '9', T0 + 1_500);
+      assert.deepEqual(later, {
+        lastReachedAt: null,
+        reachedInWindow: 1,
+        oldestReachedAt: T0 + 2_000,
+      });
+    });
+
+    it('LIM-4: keeps marketing sends and 131049 hold-offs per contact', async () => {
+      const m = store().outreach.marketing;
+      await m.record('ws-mkt', '44', 'sent', T0, 'msg-1');
+      await m.record('ws-mkt', '44', 'sent', T0 + 1_000, 'msg-2');
+      await m.record('ws-mkt', '44', 'user_cap', T0 + 2_000, 'msg-3');
+      await m.record('ws-mkt', '45', 'sent', T0, null);
+      const history = await m.history('ws-mkt', '44', T0 - 1);
+      assert.deepEqual([...history.sentAt].sort(), [T0, T0 + 1_000]);
+      assert.equal(history.userCapAt, T0 + 2_000);
+      assert.deepEqual(await m.history('ws-mkt', '44', T0 + 5_000), {
+        sentAt: [],
+        userCapAt: null,
+      });
+    });
+  });
+}
