@@ -4,6 +4,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { OutboundDispatcher } from '../src/workers/outbound-dispatcher.ts';
 import { OUTBOUND_QUEUE } from '../src/app/send-message.ts';
+import { IN_FLIGHT_GRACE_MS } from '../src/app/deliver-outbound.ts';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
 
 const CUSTOMER = '447700900123';
@@ -125,6 +126,11 @@ describe('provider faults', () => {
     const id = await sendText(t, 'In flight at the crash');
     // The previous process marked the message and died before the provider answered.
     await t.parley.deps.store.messages.update(id, { dispatchedAt: t.clock.now() }, t.clock.now());
+    // Just after the mark, the sender may still be alive and waiting: the job is looked at again
+    // once any live send would have ended.
+    await t.parley.dispatcher.runOnce();
+    assert.equal((await message(t, id)).needsReview, false);
+    await t.clock.advance(IN_FLIGHT_GRACE_MS);
     await t.parley.dispatcher.runOnce();
     const m = await message(t, id);
     assert.equal(m.needsReview, true);

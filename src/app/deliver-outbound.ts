@@ -33,6 +33,13 @@ export type DeliverResult =
   | { readonly kind: 'review'; readonly message: MessageRecord }
   | { readonly kind: 'skipped' };
 
+/**
+ * The longest a live send can take (the provider request's 15 s timeout, with room for slow
+ * database writes). A dispatched, unconfirmed message younger than this may still be in a
+ * live worker's hands; an older one was in the hands of a worker that died.
+ */
+export const IN_FLIGHT_GRACE_MS = 30 * SECOND;
+
 /** Exponential backoff with ±20 % jitter, capped at 5 minutes; `Retry-After` wins when longer. */
 export function backoffDelay(
   attempt: number,
@@ -55,6 +62,13 @@ export async function deliverOutbound(
     return { kind: 'skipped' };
   }
   if (message.dispatchedAt !== null && message.providerMessageId === null) {
+    const settledAt = message.dispatchedAt + IN_FLIGHT_GRACE_MS;
+    if (clock.now() < settledAt) {
+      // Another node may still be waiting for the provider's answer (its lease ran out while
+      // the job waited): look again once any live send would have ended.
+      await store.jobs.release(job.id, settledAt);
+      return { kind: 'skipped' };
+    }
     // We may have handed it to the provider before a crash: WhatsApp has no idempotency key.
     const flagged = await flagForReview(
       deps,
@@ -145,6 +159,8 @@ export async function deliverOutbound(
       {
         providerMessageId: result.providerMessageId,
         status: mergeStatus(current.status, 'accepted'),
+        // The answer is here: whatever another worker concluded meanwhile, it was sent once.
+        needsReview: false,
       },
       after,
     );
