@@ -46,6 +46,8 @@ export async function startTestParley(
     databaseUrl?: string;
     /** More PARLEY_* settings (e.g. PARLEY_PUBLIC_URL). */
     env?: Readonly<Record<string, string>>;
+    /** Seed of the sandbox's ids; a restart on the same data dir needs another one. */
+    seed?: number;
   } = {},
 ): Promise<TestParley> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-test-'));
@@ -56,7 +58,7 @@ export async function startTestParley(
     ...(options.databaseUrl ? { PARLEY_DATABASE_URL: options.databaseUrl } : {}),
     ...options.env,
   });
-  let seed = 42;
+  let seed = options.seed ?? 42;
   const random = () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed / 2 ** 31;

@@ -128,25 +128,38 @@ export async function applyDeclaredAutomations(
         c.providerKey === ref ||
         c.phoneNumber === ref.replace(/^\+/, ''),
     )?.id ?? ref;
+  // Every declared flow is checked before any is written: a bad file changes nothing.
+  const flows: FlowInput[] = [];
   for (const [n, input] of declared.entries()) {
     const given = input as { channels?: unknown; name?: unknown };
-    const flow = await validated(deps, workspaceId, {
-      ...(input as object),
-      ...(Array.isArray(given.channels)
-        ? {
-            channels: (given.channels as unknown[]).map((c) =>
-              typeof c === 'string' ? channelId(c) : c,
-            ),
-          }
-        : {}),
-    }).catch((error: unknown) => {
-      if (!(error instanceof PolicyError)) throw error;
-      throw new ConfigError(`automations[${n}] "${String(given.name)}": ${error.message}`);
-    });
+    flows.push(
+      await validated(deps, workspaceId, {
+        ...(input as object),
+        ...(Array.isArray(given.channels)
+          ? {
+              channels: (given.channels as unknown[]).map((c) =>
+                typeof c === 'string' ? channelId(c) : c,
+              ),
+            }
+          : {}),
+      }).catch((error: unknown) => {
+        if (!(error instanceof PolicyError)) throw error;
+        throw new ConfigError(`automations[${n}] "${String(given.name)}": ${error.message}`);
+      }),
+    );
+  }
+  for (const flow of flows) {
     const existing = await deps.store.automations.flows.findByName(workspaceId, flow.name);
+    const definition = definitionJson(flow);
     if (!existing) await createFlow(deps, workspaceId, flow, 'config');
-    else if (JSON.stringify(existing.definition) !== JSON.stringify(definitionJson(flow)))
-      await updateFlow(deps, workspaceId, existing.id, flow, 'config');
+    // The file says the whole definition: fields it dropped are dropped, not kept.
+    else if (JSON.stringify(existing.definition) !== JSON.stringify(definition))
+      await deps.store.automations.flows.update(
+        workspaceId,
+        existing.id,
+        { name: flow.name, definition, source: 'config' },
+        deps.clock.now(),
+      );
   }
 }
 
@@ -181,6 +194,8 @@ export async function setBusinessHours(
   if (!parsed.success || problems.length > 0)
     throw new PolicyError('automation_invalid', problems.join('; '), { problems });
   const calendar: BusinessCalendarInput = parsed.data;
+  const current = await deps.store.automations.calendars.get(channelId);
+  if (JSON.stringify(current) === JSON.stringify(calendar)) return calendar; // a restart, unchanged
   await deps.store.automations.calendars.put({
     workspaceId,
     channelId,
