@@ -76,7 +76,9 @@ describe('response-time report', () => {
       '/v1/reports/response-times?from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z',
     );
     assert.equal(r.status, 200, JSON.stringify(r.json));
-    const byAgent = new Map(r.json.agents.map((g: { id: string | null }) => [g.id, g] as const));
+    const byAgent = new Map<string | null, any>(
+      r.json.agents.map((g: { id: string | null }) => [g.id, g] as const),
+    );
     assert.deepEqual(byAgent.get(ann.agentId).firstResponse, {
       count: 2,
       medianMs: 5 * MINUTE,
