@@ -48,7 +48,10 @@ export interface DeliveryRecord {
   orderingKey: string | null;
   state: DeliveryState;
   attempts: number;
-  /** When the next attempt is due (pending only). */
+  /**
+   * When the next attempt is due. Null for a finished delivery, and for a pending one waiting
+   * for an earlier delivery of its conversation to the same endpoint to finish.
+   */
   nextAttemptAt: number | null;
   /** Retries stop at this time: the delivery is then dead-lettered. */
   deadline: number;
@@ -164,6 +167,13 @@ export interface EventWebhookStore {
       limit: number;
       cursor?: string;
     }): Promise<Page<DeliveryRecord>>;
+    /**
+     * Gives a due time (`now`) to the first pending delivery of each (endpoint, key) that has
+     * none. Finishing a delivery already does this for the next one; this sweep repairs the
+     * rare interleaving (PostgreSQL, read committed) where a delivery recorded concurrently
+     * with its predecessor's finish was left waiting. Returns how many it woke.
+     */
+    wakeWaiting(now: number): Promise<number>;
     /** Earliest due time among claimable-later deliveries not leased at `now` (the worker's sleep). */
     nextDueAt(now: number): Promise<number | null>;
   };

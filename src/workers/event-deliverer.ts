@@ -21,6 +21,8 @@ export interface EventDelivererOptions {
 
 const PURGE_EVERY_MS = 60 * 60_000;
 const PURGE_BATCH = 5_000;
+/** The repair sweep for deliveries left waiting by a concurrent finish (see wakeWaiting). */
+const WAKE_WAITING_EVERY_MS = 5 * 60_000;
 
 export class EventDeliverer {
   readonly #deps: AppDeps;
@@ -32,6 +34,7 @@ export class EventDeliverer {
   #timer: NodeJS.Timeout | null = null;
   #lastWindowScan = -Infinity;
   #lastPurge = -Infinity;
+  #lastWake = -Infinity;
 
   constructor(deps: AppDeps, webhooks: EventWebhooks, options: EventDelivererOptions) {
     this.#deps = deps;
@@ -104,6 +107,10 @@ export class EventDeliverer {
         if (now - this.#lastWindowScan >= this.#options.windowScanMs) {
           this.#lastWindowScan = now;
           await this.scanWindows();
+        }
+        if (now - this.#lastWake >= WAKE_WAITING_EVERY_MS) {
+          this.#lastWake = now;
+          await this.#deps.store.eventWebhooks.deliveries.wakeWaiting(now);
         }
         if (now - this.#lastPurge >= PURGE_EVERY_MS) {
           this.#lastPurge = now;

@@ -208,6 +208,46 @@ export function runEventWebhooksContract(
       assert.equal(done?.lastError, null);
     });
 
+    it('a delivery waiting behind its conversation has no due time until the one before it finishes', async () => {
+      const a = await tenant();
+      const [e1, e2] = await store().eventWebhooks.events.record(
+        [
+          event(a.workspaceId, 'message.received', 'w1', T0),
+          event(a.workspaceId, 'message.received', 'w1', T0),
+        ],
+        DAY,
+      );
+      const [later] = await store().eventWebhooks.events.record(
+        [event(a.workspaceId, 'message.status', 'w1', T0 + 5)],
+        DAY,
+      );
+      assert.ok(e1 && e2 && later);
+      const log = await store().eventWebhooks.deliveries.list({
+        workspaceId: a.workspaceId,
+        endpointId: a.endpoint.id,
+        limit: 10,
+      });
+      const due = new Map(log.items.map((d) => [d.eventId, d.nextAttemptAt]));
+      assert.deepEqual(
+        [due.get(e1.id), due.get(e2.id), due.get(later.id)],
+        [T0, null, null],
+        'only the first is due; the others wait (also across record() calls)',
+      );
+      assert.equal(await store().eventWebhooks.deliveries.wakeWaiting(T0), 0, 'nothing stuck');
+      const [head] = await claimFor(a.endpoint.id, T0);
+      assert.equal(head?.eventId, e1.id);
+      await store().eventWebhooks.deliveries.failed(head.id, {
+        worker: 'w1',
+        at: T0 + 10,
+        status: null,
+        error: 'timeout',
+        nextAttemptAt: null,
+      });
+      const [second] = await claimFor(a.endpoint.id, T0 + 10);
+      assert.equal(second?.eventId, e2.id, 'a dead head hands over to the next event');
+      assert.equal(second?.nextAttemptAt, T0 + 10);
+    });
+
     it('an expired lease makes a delivery claimable again, and the old worker can no longer record it', async () => {
       const a = await tenant();
       await store().eventWebhooks.events.record(

@@ -82,6 +82,8 @@ export function deliveryView(d: DeliveryRecord) {
     state: d.state,
     attempts: d.attempts,
     nextAttemptAt: d.state === 'pending' ? iso(d.nextAttemptAt) : null,
+    /** Pending behind an earlier delivery of the same conversation to this endpoint. */
+    waiting: d.state === 'pending' && d.nextAttemptAt === null,
     giveUpAt: iso(d.deadline),
     lastAttemptAt: iso(d.lastAttemptAt),
     lastStatus: d.lastStatus,

@@ -185,10 +185,36 @@ export function eventWebhookRepository(ctx: StoreContext): EventWebhookStore {
       created_at: at,
     }));
 
+  /**
+   * Inserts deliveries; one whose (endpoint, key) already has a pending delivery (stored, or
+   * earlier in `rows`) waits with no due time until its predecessor finishes, so claims never
+   * walk over a failing conversation's backlog.
+   */
   const insertDeliveries = async (
     trx: EventsDb,
     rows: readonly WebhookDeliveriesTable[],
   ): Promise<void> => {
+    const keyed = rows.filter((r) => r.ordering_key !== null);
+    if (keyed.length > 0) {
+      const busy = new Set<string>();
+      const endpointIds = [...new Set(keyed.map((r) => r.endpoint_id))];
+      for (const keys of chunks([...new Set(keyed.map((r) => r.ordering_key ?? ''))], 500)) {
+        const pending = await trx
+          .selectFrom('webhook_deliveries')
+          .select(['endpoint_id', 'ordering_key'])
+          .distinct()
+          .where('state', '=', 'pending')
+          .where('endpoint_id', 'in', endpointIds)
+          .where('ordering_key', 'in', keys)
+          .execute();
+        for (const p of pending) busy.add(`${p.endpoint_id}\n${p.ordering_key ?? ''}`);
+      }
+      for (const row of keyed) {
+        const key = `${row.endpoint_id}\n${row.ordering_key ?? ''}`;
+        if (busy.has(key)) row.next_attempt_at = null;
+        else busy.add(key);
+      }
+    }
     for (const chunk of chunks(rows, INSERT_CHUNK))
       await trx.insertInto('webhook_deliveries').values(chunk).execute();
   };
@@ -215,7 +241,7 @@ export function eventWebhookRepository(ctx: StoreContext): EventWebhookStore {
         ),
       );
 
-  const finish = async (
+  const finish = (
     id: string,
     state: DeliveryState,
     outcome: {
@@ -225,26 +251,48 @@ export function eventWebhookRepository(ctx: StoreContext): EventWebhookStore {
       error: string | null;
       nextAttemptAt: number | null;
     },
-  ): Promise<boolean> => {
-    const result = await db()
-      .updateTable('webhook_deliveries')
-      .set((eb) => ({
-        state,
-        attempts: eb('attempts', '+', 1),
-        next_attempt_at: outcome.nextAttemptAt,
-        lease_owner: null,
-        lease_until: null,
-        last_attempt_at: outcome.at,
-        last_status: outcome.status,
-        last_error: outcome.error,
-        ...(state === 'delivered' ? { delivered_at: outcome.at } : {}),
-      }))
-      .where('id', '=', id)
-      .where('state', '=', 'pending')
-      .where('lease_owner', '=', outcome.worker)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
-  };
+  ): Promise<boolean> =>
+    atomically(async (trx) => {
+      const row = await trx
+        .updateTable('webhook_deliveries')
+        .set((eb) => ({
+          state,
+          attempts: eb('attempts', '+', 1),
+          next_attempt_at: outcome.nextAttemptAt,
+          lease_owner: null,
+          lease_until: null,
+          last_attempt_at: outcome.at,
+          last_status: outcome.status,
+          last_error: outcome.error,
+          ...(state === 'delivered' ? { delivered_at: outcome.at } : {}),
+        }))
+        .where('id', '=', id)
+        .where('state', '=', 'pending')
+        .where('lease_owner', '=', outcome.worker)
+        .returning(['endpoint_id', 'ordering_key'])
+        .executeTakeFirst();
+      if (!row) return false;
+      if (state !== 'pending' && row.ordering_key !== null) {
+        // The conversation's next delivery for this endpoint is due now.
+        const next = await trx
+          .selectFrom('webhook_deliveries')
+          .select('id')
+          .where('endpoint_id', '=', row.endpoint_id)
+          .where('ordering_key', '=', row.ordering_key)
+          .where('state', '=', 'pending')
+          .orderBy('id')
+          .limit(1)
+          .executeTakeFirst();
+        if (next)
+          await trx
+            .updateTable('webhook_deliveries')
+            .set({ next_attempt_at: outcome.at })
+            .where('id', '=', next.id)
+            .where('next_attempt_at', 'is', null)
+            .execute();
+      }
+      return true;
+    });
 
   return {
     endpoints: {
@@ -508,6 +556,23 @@ export function eventWebhookRepository(ctx: StoreContext): EventWebhookStore {
           nextCursor:
             rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
         };
+      },
+      async wakeWaiting(now) {
+        const result = await db()
+          .updateTable('webhook_deliveries')
+          .set({ next_attempt_at: now })
+          .where('state', '=', 'pending')
+          .where('next_attempt_at', 'is', null)
+          .where('id', 'in', (eb) =>
+            eb
+              .selectFrom('webhook_deliveries as h')
+              .select((h) => h.fn.min<string>('h.id').as('id'))
+              .where('h.state', '=', 'pending')
+              .where('h.ordering_key', 'is not', null)
+              .groupBy(['h.endpoint_id', 'h.ordering_key']),
+          )
+          .executeTakeFirst();
+        return Number(result.numUpdatedRows);
       },
       async nextDueAt(now) {
         // Leased deliveries come back when their lease ends; blocked ones when their head finishes.
