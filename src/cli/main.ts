@@ -8,6 +8,7 @@ import { registerRateCommand } from './rate-command.ts';
 import { registerRatesCommand } from './rates-command.ts';
 import { registerTemplatesCommand } from './templates-command.ts';
 import { registerConsentCommand } from './consent-command.ts';
+import { registerCampaignsCommand } from './campaigns-command.ts';
 import { registerEmulatorCommand } from './emulator-command.ts';
 
 export function buildProgram(): Command {
@@ -58,6 +59,7 @@ export function buildProgram(): Command {
   registerRatesCommand(program);
   registerTemplatesCommand(program);
   registerConsentCommand(program);
+  registerCampaignsCommand(program);
   registerEmulatorCommand(program);
   return program;
 }
