@@ -287,6 +287,25 @@ describe('parley emulator: control API, chaos, limits and bad input', () => {
     assert.equal((await send('447700900210')).status, 200);
   });
 
+  it('chaos: a send that times out gets no answer at all, and the next one is answered', async () => {
+    await call('POST', '/control/chaos', { timeouts: 1 });
+    await assert.rejects(
+      fetch(`${emulator.url}/v23.0/${PHONE}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          messaging_product: 'whatsapp',
+          to: '447700900212',
+          type: 'text',
+          text: { body: 'lost?' },
+        }),
+        signal: AbortSignal.timeout(500),
+      }),
+      /aborted|timeout/i,
+    );
+    assert.equal((await send('447700900212')).status, 200);
+  });
+
   it('a receiver that fails is retried with backoff until it accepts', async () => {
     receiver.answers.set('retry me', [500, 503]);
     const n = receiver.received.length;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WhatsAppAPI } from 'whatsapp-api-js';
+import type { GetParams } from 'whatsapp-api-js/types';
 import { Image, Language, Template, Text } from 'whatsapp-api-js/messages';
 import { eraAt } from '../sandbox-pricing.ts';
 import { startEmulator, type RunningEmulator } from './index.ts';
@@ -16,6 +17,7 @@ const PHONE = '106540352242922';
 const WABA = '102290129340398';
 const APP_SECRET = 'emulator-test-secret';
 const TOKEN = 'EAAG-test-token';
+const VERIFY_TOKEN = 'hub-verify-token';
 
 interface Received {
   readonly headers: IncomingHttpHeaders;
@@ -31,7 +33,26 @@ async function startReceiver(): Promise<{
 }> {
   const received: Received[] = [];
   const answer = { status: 200 };
+  // the subscription handshake is answered by whatsapp-api-js's own get()
+  const verifier = new WhatsAppAPI({
+    token: TOKEN,
+    appSecret: APP_SECRET,
+    webhookVerifyToken: VERIFY_TOKEN,
+    v: 'v23.0',
+  });
   const server: Server = createServer((request, response) => {
+    if (request.method === 'GET') {
+      // get() checks the values itself: a wrong mode or token throws
+      const query = Object.fromEntries(
+        new URL(request.url ?? '/', 'http://x').searchParams,
+      ) as GetParams;
+      try {
+        response.writeHead(200).end(verifier.get(query));
+      } catch {
+        response.writeHead(403).end();
+      }
+      return;
+    }
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
     request.on('end', () => {
@@ -122,6 +143,7 @@ describe('parley emulator with whatsapp-api-js', () => {
       port: 0,
       appSecret: APP_SECRET,
       accessToken: TOKEN,
+      verifyToken: VERIFY_TOKEN,
       webhookUrl: receiver.url,
       // seconds apart, so statuses move only when a test advances the clock
       statusDelays: { sent: [1_000, 1_000], delivered: [1_000, 1_000], read: [1_000, 1_000] },
@@ -231,6 +253,11 @@ describe('parley emulator with whatsapp-api-js', () => {
 
     const wrongSecret = new WhatsAppAPI({ token: TOKEN, appSecret: 'another', v: 'v23.0' });
     await assert.rejects(wrongSecret.post(JSON.parse(webhook.body), webhook.body, signature));
+  });
+
+  it('B.1: the subscription handshake presents the verify token and whatsapp-api-js echoes the challenge', async () => {
+    const verified = await control(emulator, '/webhook/verify', {});
+    assert.deepEqual(verified.body, { verified: true, status: 200 });
   });
 
   it('STA-1: statuses go sent → delivered → read, each with the pricing object of the era', async () => {
