@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApiKey, createWorkspace } from '../src/app/admin.ts';
 import type { SandboxOutboundMessage } from '../src/adapters/providers/sandbox/sandbox-world.ts';
+import { agentClient } from './helpers/agent-session.ts';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
 import { describeChanges, snapshotStore } from './helpers/store-snapshot.ts';
 
@@ -289,6 +290,72 @@ describe('automation through the API and the sandbox', () => {
     assert.equal(run?.status, 'stopped');
     assert.match(run?.reason ?? '', /agent/);
     assert.equal((await contactOf(t, customer)).attributes.refund_order, undefined);
+  });
+
+  it('an agent assigned to the conversation stops the flow waiting for an answer', async () => {
+    const customer = '447700900114';
+    await createFlow(t, {
+      name: 'Size',
+      trigger: { type: 'keyword', keywords: ['exchange'] },
+      steps: [
+        { type: 'ask', text: 'Which size would you like instead?', attribute: 'size' },
+        { type: 'reply', text: 'Noted: {{attributes.size}}.' },
+      ],
+    });
+    await says(customer, { text: 'Can I exchange these shoes?' });
+    const agent = await agentClient(t);
+    const assigned = await agent.call(
+      'POST',
+      `/v1/conversations/${await conversationOf(t, customer)}/assign`,
+      { agentId: agent.agentId },
+    );
+    assert.equal(assigned.status, 200, JSON.stringify(assigned.json));
+    await t.settle();
+    const [stopped] = await runsOf(t, customer);
+    assert.equal(stopped?.status, 'stopped');
+    assert.match(stopped?.reason ?? '', /agent took over/);
+    await says(customer, { text: '42' });
+    assert.deepEqual(sentTo(t, customer).map(shown), ['Which size would you like instead?']);
+  });
+
+  it("assigns a department by name and hands off to it: the conversation waits in that department's queue, labelled", async () => {
+    const customer = '447700900115';
+    const billing = await t.api('POST', '/v1/departments', { name: 'Billing' });
+    assert.equal(billing.status, 201, JSON.stringify(billing.json));
+    await createFlow(t, {
+      name: 'Invoices',
+      trigger: { type: 'keyword', keywords: ['invoice'] },
+      steps: [
+        { type: 'assign', department: 'billing' },
+        { type: 'tag', add: ['billing'] },
+        { type: 'handoff', text: 'Our billing team will answer you here.' },
+      ],
+    });
+    await says(customer, { text: 'I need a copy of my invoice' });
+    assert.deepEqual(sentTo(t, customer).map(shown), ['Our billing team will answer you here.']);
+    const queue = await t.api('GET', `/v1/conversations?department=${billing.json.id}`);
+    assert.equal(queue.status, 200, JSON.stringify(queue.json));
+    const row = (
+      queue.json.items as Array<{
+        contact: { phone?: string; waId?: string };
+        labels: string[];
+        department: { name: string } | null;
+      }>
+    ).find((c) => JSON.stringify(c.contact).includes(customer));
+    assert.ok(row, JSON.stringify(queue.json.items));
+    assert.equal(row.department?.name, 'Billing');
+    assert.deepEqual(row.labels, ['handed off']);
+    assert.equal((await runsOf(t, customer))[0]?.status, 'handed_off');
+  });
+
+  it('a flow naming a department id of no one is refused', async () => {
+    const response = await t.api('POST', '/v1/automations', {
+      name: 'Nowhere',
+      trigger: { type: 'keyword', keywords: ['nowhere'] },
+      steps: [{ type: 'handoff', departmentId: 'no-such-department' }],
+    });
+    assert.equal(response.status, 400);
+    assert.match(response.json.detail, /no department no-such-department/);
   });
 
   it('CSW-2: a bot reply outside the customer care window is refused by the policy core like an agent reply', async () => {

@@ -48,6 +48,15 @@ async function validated(deps: AppDeps, workspaceId: string, input: unknown): Pr
     for (const channelId of flow.channels)
       if (!own.has(channelId)) problems.push(`channels: no channel ${channelId} in this workspace`);
   }
+  const departmentIds = flow.steps.flatMap((s) =>
+    (s.type === 'assign' || s.type === 'handoff') && s.departmentId ? [s.departmentId] : [],
+  );
+  if (departmentIds.length > 0) {
+    const own = new Set((await deps.store.inbox.departments.list(workspaceId)).map((d) => d.id));
+    for (const departmentId of departmentIds)
+      if (!own.has(departmentId))
+        problems.push(`steps: no department ${departmentId} in this workspace`);
+  }
   if (problems.length > 0)
     throw new PolicyError('automation_invalid', problems.join('; '), { problems });
   return flow;

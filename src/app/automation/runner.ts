@@ -5,6 +5,7 @@ import { isOpen, type BusinessCalendar } from '../../core/automation/business-ho
 import {
   DEFAULT_ASK_TIMEOUT_MS,
   DEFAULT_HTTP_TIMEOUT_MS,
+  normaliseText,
   type FlowDefinition,
   type Step,
 } from '../../core/automation/flow.ts';
@@ -35,6 +36,7 @@ import type {
   MessageRecord,
 } from '../../ports/store.ts';
 import { recordConsent } from '../consent-ledger.ts';
+import { assignConversation, setLabels } from '../inbox.ts';
 import type { AppDeps } from '../deps.ts';
 import { sendMessage } from '../send-message.ts';
 
@@ -470,6 +472,7 @@ async function runStep(
         if (assigned.ok) log.departmentId = assigned.departmentId;
         else log.error = assigned.reason;
       }
+      await markHandedOff(deps, ctx);
       return { outcome: { kind: 'handoff' }, log };
     }
   }
@@ -628,14 +631,37 @@ type Assigned =
   | { readonly ok: true; readonly departmentId: string }
   | { readonly ok: false; readonly reason: string };
 
-/** Puts the conversation in a department's queue (by id, or by name). */
+/** Puts the conversation in a department's queue (by id, or by name in any case). */
 async function assignDepartment(
-  _deps: AppDeps,
-  _ctx: RunContext,
+  deps: AppDeps,
+  ctx: RunContext,
   step: { readonly departmentId?: string; readonly department?: string },
 ): Promise<Assigned> {
-  return Promise.resolve({
-    ok: false,
-    reason: `department ${step.departmentId ?? step.department ?? ''} cannot be assigned: departments are not available`,
+  const departments = await deps.store.inbox.departments.list(ctx.channel.workspaceId);
+  const wanted = step.department === undefined ? null : normaliseText(step.department);
+  const department = departments.find((d) =>
+    step.departmentId ? d.id === step.departmentId : normaliseText(d.name) === wanted,
+  );
+  if (!department)
+    return {
+      ok: false,
+      reason: `there is no department ${step.departmentId ?? `"${step.department ?? ''}"`} in this workspace`,
+    };
+  // An assignment to a department only: agents see it in that queue; the bot goes on.
+  await assignConversation(deps, {
+    workspaceId: ctx.channel.workspaceId,
+    conversationId: ctx.conversation.id,
+    departmentId: department.id,
+    byAgentId: null,
   });
+  return { ok: true, departmentId: department.id };
+}
+
+/** The label a hand-off puts on the conversation, so agents can see the bot let go of it. */
+export const HANDOFF_LABEL = 'handed off';
+
+async function markHandedOff(deps: AppDeps, ctx: RunContext): Promise<void> {
+  const current = await deps.store.inbox.conversations.get(ctx.conversation.id);
+  if (!current || current.labels.includes(HANDOFF_LABEL)) return;
+  await setLabels(deps, ctx.channel.workspaceId, current.id, [...current.labels, HANDOFF_LABEL]);
 }
