@@ -179,21 +179,21 @@ describe('three nodes, one killed mid-send', { skip }, () => {
       throw new Error(`send ${i} never accepted`);
     };
     let nextIndex = 0;
-    let failure: Error | null = null;
+    const failed: { error: Error | null } = { error: null };
     const senders = Promise.all(
       Array.from({ length: 24 }, async () => {
-        while (nextIndex < RECIPIENTS && failure === null) await send(nextIndex++);
+        while (nextIndex < RECIPIENTS && failed.error === null) await send(nextIndex++);
       }),
     ).catch((error: unknown) => {
-      failure = error instanceof Error ? error : new Error(String(error));
+      failed.error = error instanceof Error ? error : new Error(String(error));
     });
 
     // Kill node 1 once sends are well under way.
-    for (let i = 0; sent().length < RECIPIENTS * 0.3 && failure === null; i++) {
+    for (let i = 0; sent().length < RECIPIENTS * 0.3 && failed.error === null; i++) {
       if (i % 50 === 0) trace('sending', nextIndex, 'accepted,', sent().length, 'sent');
       await sleep(20);
     }
-    if (failure !== null) throw failure;
+    assert.ifError(failed.error);
     const victim = nodes[1]!;
     process.kill(victim.pid, 'SIGKILL');
     trace('killed', victim.pid, 'after', sent().length, 'sends');
@@ -212,7 +212,7 @@ describe('three nodes, one killed mid-send', { skip }, () => {
     proxy.targets = [nodes[0]!.url, nodes[2]!.url, restarted.url];
     trace('restarted');
     await senders;
-    if (failure !== null) throw failure;
+    assert.ifError(failed.error);
     trace('all sends accepted');
 
     // Wait until every message has an outcome (sent, failed or flagged).
