@@ -31,6 +31,9 @@ describe('the inbox in a browser', { skip }, () => {
   });
   after(async () => e?.close());
 
+  const contactIdOf = async (id: string): Promise<string> =>
+    String((await e.t.api('GET', `/v1/conversations/${id}`)).json.contact.id);
+
   it('signs in with a wrong password refused in plain words, then with the right one', async () => {
     const { page } = e;
     await page.goto('/');
@@ -110,6 +113,46 @@ describe('the inbox in a browser', { skip }, () => {
       [conversationId],
     );
     await e.shot('assigned-to-department');
+  });
+
+  it('OPT-2: keeps an internal note beside the messages and records a marketing opt-in with its wording from the contact panel', async () => {
+    const { page, t } = e;
+    await page.getByRole('tab', { name: 'Internal note' }).click();
+    await page.getByLabel('Internal note', { exact: true }).fill('Asked twice already: priority.');
+    await page.getByRole('button', { name: 'Add note' }).click();
+    const note = page.getByTestId('transcript').locator('li.bubble.note');
+    await note.getByText('Asked twice already: priority.').waitFor();
+    await note.getByText(/Internal note · Grace Agent/).waitFor();
+    await page.getByRole('tab', { name: 'Reply' }).click();
+
+    const panel = page.getByRole('complementary', { name: 'Contact' });
+    const optIn = panel.getByRole('form', { name: 'Record opt-in' });
+    await optIn.getByLabel('Purpose').selectOption('marketing');
+    await optIn.getByRole('button', { name: 'Record opt-in' }).click();
+    // OPT-2: without the wording the person agreed to, the browser itself holds the form back.
+    assert.equal(await panel.locator('.history li', { hasText: 'Opt-in · marketing' }).count(), 0);
+    await optIn
+      .getByLabel('Consent text the person was shown')
+      .fill('Yes, send me offers from Parley Demo Shop on WhatsApp.');
+    await optIn.getByLabel('Evidence note').fill('Said yes at the counter');
+    await optIn.getByRole('button', { name: 'Record opt-in' }).click();
+    await panel
+      .locator('.history li', { hasText: 'Opt-in · marketing' })
+      .waitFor()
+      .catch(async (err) => {
+        console.log('PANEL', await panel.innerText());
+        throw err;
+      });
+    const consent = await t.api('GET', `/v1/contacts/${await contactIdOf(conversationId)}/consent`);
+    const marketing = consent.json.channels[0].purposes.marketing;
+    assert.equal(marketing.allowed, true, JSON.stringify(marketing));
+    await e.shot('note-and-opt-in');
+    // The customer never sees a note: nothing new went to WhatsApp.
+    const sent = t.world.outbound(t.channel.providerKey).map((m) => JSON.stringify(m));
+    assert.equal(
+      sent.some((m) => m.includes('Asked twice')),
+      false,
+    );
   });
 
   it('CSW-2: past 24 h the composer becomes a template picker, and a template is sent', async () => {

@@ -40,11 +40,14 @@ const SOURCES = ['in_store', 'web_form', 'checkbox', 'email', 'sms', 'qr_code', 
 export function ContactPanel({
   contactId,
   channelId,
+  businessName,
   open,
   onClose,
 }: {
   contactId: string;
   channelId: string;
+  /** What the customer sees as the business (the channel's name), to prefill opt-in evidence. */
+  businessName: string;
   open: boolean;
   onClose: () => void;
 }) {
@@ -122,6 +125,7 @@ export function ContactPanel({
           <Consent
             contactId={contactId}
             channelId={channelId}
+            defaultBusinessName={businessName}
             overview={consent}
             onRecorded={() => void load()}
           />
@@ -255,7 +259,13 @@ function Attributes({
 
 function EntryPoint({ entry }: { entry: Record<string, unknown> | null }) {
   if (!entry) return null;
-  const fields = Object.entries(entry).filter(
+  // `{ at, referral: { source_type, source_id, source_url, headline, body, ctwa_clid … } }`
+  const referral =
+    entry.referral && typeof entry.referral === 'object'
+      ? (entry.referral as Record<string, unknown>)
+      : {};
+  const at = typeof entry.at === 'string' ? { arrived: dateTime(entry.at) } : {};
+  const fields = Object.entries({ ...at, ...referral }).filter(
     ([, v]) => typeof v === 'string' || typeof v === 'number',
   );
   return (
@@ -264,8 +274,16 @@ function EntryPoint({ entry }: { entry: Record<string, unknown> | null }) {
       <dl>
         {fields.map(([k, v]) => (
           <div key={k} className="dl-row">
-            <dt>{k}</dt>
-            <dd>{String(v)}</dd>
+            <dt>{k.replaceAll('_', ' ')}</dt>
+            <dd>
+              {k === 'source_url' && typeof v === 'string' && /^https?:\/\//.test(v) ? (
+                <a href={v} target="_blank" rel="noreferrer">
+                  {v}
+                </a>
+              ) : (
+                String(v)
+              )}
+            </dd>
           </div>
         ))}
       </dl>
@@ -276,17 +294,26 @@ function EntryPoint({ entry }: { entry: Record<string, unknown> | null }) {
 function Consent({
   contactId,
   channelId,
+  defaultBusinessName,
   overview,
   onRecorded,
 }: {
   contactId: string;
   channelId: string;
+  defaultBusinessName: string;
   overview: ConsentOverview | null;
   onRecorded: () => void;
 }) {
   const [purpose, setPurpose] = useState<(typeof PURPOSES)[number]>('marketing');
   const [source, setSource] = useState<(typeof SOURCES)[number]>('in_store');
   const [note, setNote] = useState('');
+  // OPT-2: an opt-in is only as good as the exact wording the person agreed to.
+  const [consentText, setConsentText] = useState('');
+  const [businessName, setBusinessName] = useState(defaultBusinessName);
+  // The channel list may arrive after the panel: fill the name in unless the agent typed one.
+  useEffect(() => {
+    setBusinessName((current) => current || defaultBusinessName);
+  }, [defaultBusinessName]);
   const [error, setError] = useState<string | null>(null);
   const current = overview?.channels.find((c) => c.channelId === channelId)?.purposes ?? {};
 
@@ -298,9 +325,14 @@ function Consent({
         purpose,
         channelId,
         source,
-        evidence: note.trim() ? { note: note.trim() } : {},
+        evidence: {
+          text: consentText.trim(),
+          businessName: businessName.trim(),
+          ...(note.trim() ? { note: note.trim() } : {}),
+        },
       });
       setNote('');
+      setConsentText('');
       setError(null);
       onRecorded();
     } catch (err) {
@@ -339,6 +371,19 @@ function Consent({
               </option>
             ))}
           </select>
+        </label>
+        <label>
+          Consent text the person was shown
+          <textarea
+            required
+            rows={2}
+            value={consentText}
+            onChange={(e) => setConsentText(e.target.value)}
+          />
+        </label>
+        <label>
+          Business name the person saw
+          <input required value={businessName} onChange={(e) => setBusinessName(e.target.value)} />
         </label>
         <label>
           Evidence note

@@ -228,6 +228,7 @@ export function ConversationView({
       <ContactPanel
         contactId={conversation.contact.id}
         channelId={conversation.channelId}
+        businessName={directory.channels.find((c) => c.id === conversation.channelId)?.name ?? ''}
         open={showContact}
         onClose={() => setShowContact(false)}
       />
