@@ -136,13 +136,7 @@ describe('the inbox in a browser', { skip }, () => {
       .fill('Yes, send me offers from Parley Demo Shop on WhatsApp.');
     await optIn.getByLabel('Evidence note').fill('Said yes at the counter');
     await optIn.getByRole('button', { name: 'Record opt-in' }).click();
-    await panel
-      .locator('.history li', { hasText: 'Opt-in · marketing' })
-      .waitFor()
-      .catch(async (err) => {
-        console.log('PANEL', await panel.innerText());
-        throw err;
-      });
+    await panel.locator('.history li', { hasText: 'Opt-in · marketing' }).waitFor();
     const consent = await t.api('GET', `/v1/contacts/${await contactIdOf(conversationId)}/consent`);
     const marketing = consent.json.channels[0].purposes.marketing;
     assert.equal(marketing.allowed, true, JSON.stringify(marketing));
