@@ -3,7 +3,8 @@
 // 131048 and on a paused template, LIM-3 deferral and continuation after 24 h, LIM-4 cap.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCampaigns } from '../src/app/run-campaign.ts';
+import { campaignMessageKey, runCampaigns } from '../src/app/run-campaign.ts';
+import { sendMessage } from '../src/app/send-message.ts';
 import type { DomainEvent } from '../src/ports/event-bus.ts';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
 import { describeChanges, snapshotStore } from './helpers/store-snapshot.ts';
@@ -272,6 +273,73 @@ describe('campaigns: schedule, pause, resume, cancel', () => {
       authorization: `Bearer ${key.key}`,
     });
     assert.deepEqual(list.json.items, []);
+  });
+});
+
+describe('campaigns: crash safety', () => {
+  let t: TestParley;
+  before(async () => {
+    t = await startTestParley();
+    await consent(
+      t,
+      [1, 2, 3].map((i) => uk(700 + i)),
+    );
+  });
+  after(async () => t.close());
+
+  it('a runner that died holding recipients loses them to another after the lease, and no recipient gets two messages', async () => {
+    const created = await createCsvCampaign(
+      t,
+      [1, 2, 3].map((i) => `+${uk(700 + i)},N${i},5%`),
+    );
+    const id = created.json.id as string;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    const store = t.parley.deps.store;
+    // The dead runner claimed all three and had queued recipient 1's message (by its key) when
+    // it stopped, before it could record it on the recipient.
+    const held = await store.outreach.recipients.claim(id, {
+      owner: 'dead',
+      now: t.clock.now(),
+      leaseMs: 60_000,
+      limit: 10,
+    });
+    assert.equal(held.length, 3);
+    const first = await sendMessage(t.parley.deps, {
+      workspaceId: t.channel.workspaceId,
+      channelId: t.channel.id,
+      to: uk(701),
+      content: {
+        type: 'template',
+        template: {
+          ...welcome,
+          components: [
+            {
+              type: 'body',
+              parameters: [
+                { type: 'text', text: 'N1' },
+                { type: 'text', text: '5%' },
+              ],
+            },
+          ],
+        },
+      },
+      idempotencyKey: campaignMessageKey(id, 1),
+    });
+    assert.equal(first.kind, 'queued');
+    // While the lease holds, nobody else touches them.
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'alive' }), 0);
+    await t.clock.advance(60_000);
+    assert.equal(await feed(t), 3);
+    const recipients = await t.api('GET', `/v1/campaigns/${id}/recipients`);
+    assert.equal(
+      first.kind === 'queued' ? first.message.id : '',
+      recipients.json.items[0].messageId,
+    );
+    const sent = t.world.outbound(t.channel.providerKey);
+    for (const i of [1, 2, 3])
+      assert.equal(sent.filter((o) => o.to === uk(700 + i)).length, 1, `recipient ${i}`);
+    assert.equal(await feed(t), 0);
+    assert.equal((await t.api('GET', `/v1/campaigns/${id}`)).json.state, 'completed');
   });
 });
 

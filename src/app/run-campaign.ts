@@ -117,20 +117,26 @@ async function feedCampaign(
     }
     const components = (recipient.components ?? campaign.template.components) as
       TemplateComponentParams[] | null;
-    const outcome = await sendCampaignMessage(deps, {
-      workspaceId: campaign.workspaceId,
-      channelId: campaign.channelId,
-      to: recipient.waId,
-      content: {
-        type: 'template',
-        template: {
-          name: campaign.template.name,
-          language: { code: campaign.template.language },
-          ...(components ? { components } : {}),
+    const outcome = await sendCampaignMessage(
+      deps,
+      {
+        workspaceId: campaign.workspaceId,
+        channelId: campaign.channelId,
+        to: recipient.waId,
+        content: {
+          type: 'template',
+          template: {
+            name: campaign.template.name,
+            language: { code: campaign.template.language },
+            ...(components ? { components } : {}),
+          },
         },
+        idempotencyKey: campaignMessageKey(campaign.id, recipient.seq),
+        // The recipient is marked in the message's own transaction: a crash leaves both or neither.
       },
-      idempotencyKey: campaignMessageKey(campaign.id, recipient.seq),
-    });
+      (tx, message) =>
+        tx.outreach.recipients.markQueued(campaign.id, recipient.seq, message.id, clock.now()),
+    );
     const at = clock.now();
     if (outcome.kind === 'deferred') {
       // LIM-3: nothing was stored; this recipient and the rest wait for the rolling window.
@@ -158,7 +164,14 @@ async function feedCampaign(
       );
       continue;
     }
-    await store.outreach.recipients.markQueued(campaign.id, recipient.seq, outcome.message.id, at);
+    // A replay (claimed again after a crash elsewhere) finds the message already stored.
+    if (outcome.replayed)
+      await store.outreach.recipients.markQueued(
+        campaign.id,
+        recipient.seq,
+        outcome.message.id,
+        at,
+      );
     handed++;
     const reason = outcome.kind === 'refused' ? outcome.message.reason : null;
     const pause = reason ? autoPauseReason(reason) : null;

@@ -61,25 +61,28 @@ export function requestHash(input: SendInput): string {
 }
 
 export async function sendMessage(deps: AppDeps, input: SendInput): Promise<SendOutcome> {
-  return (await send(deps, input, false)) as SendOutcome;
+  return (await send(deps, input, false, null)) as SendOutcome;
 }
 
 /**
  * A campaign's send: like `sendMessage`, except that at the messaging limit (LIM-3) it answers
  * `deferred` and stores nothing, instead of a refused message, so the same recipient (and
- * idempotency key) is sent once the rolling window frees a place.
+ * idempotency key) is sent once the rolling window frees a place. `onStored` runs inside the
+ * transaction that stores the message, so the campaign's own record of it commits with it.
  */
 export function sendCampaignMessage(
   deps: AppDeps,
   input: SendInput,
+  onStored: (tx: Store, message: MessageRecord) => Promise<void>,
 ): Promise<SendOutcome | DeferredOutcome> {
-  return send(deps, input, true);
+  return send(deps, input, true, onStored);
 }
 
 async function send(
   deps: AppDeps,
   input: SendInput,
   deferrable: boolean,
+  onStored: ((tx: Store, message: MessageRecord) => Promise<void>) | null,
 ): Promise<SendOutcome | DeferredOutcome> {
   const { store, clock } = deps;
   const now = clock.now();
@@ -216,6 +219,7 @@ async function send(
         { workspaceId: input.workspaceId, waId, messageId: message.id, now },
         limits,
       );
+    if (onStored) await onStored(tx, message);
     if (!refusal)
       await tx.jobs.enqueue(
         OUTBOUND_QUEUE,
