@@ -65,29 +65,28 @@ async function rows(
   now: number,
 ): Promise<InboxRow[]> {
   const ids = conversations.map((c) => c.id);
-  const [unread, last, costs] = await Promise.all([
+  const workspaceId = conversations[0]?.workspaceId;
+  // A fixed number of queries per page whatever its size: no per-row round trips.
+  const [unread, last, costs, contacts, windows, agents, departments] = await Promise.all([
     deps.store.inbox.conversations.unreadCounts(conversations),
     deps.store.inbox.conversations.lastMessages(ids),
     deps.store.inbox.conversations.costs(ids),
+    deps.store.inbox.conversations.contacts(conversations.map((c) => c.contactId)),
+    deps.store.inbox.conversations.windows(conversations),
+    workspaceId ? deps.store.inbox.agents.list(workspaceId) : [],
+    workspaceId ? deps.store.inbox.departments.list(workspaceId) : [],
   ]);
-  const agents = new Map<string, Agent | null>();
-  const departments = new Map<string, Department | null>();
+  const agentById = new Map(agents.map((a) => [a.id, a]));
+  const departmentById = new Map(departments.map((d) => [d.id, d]));
   const result: InboxRow[] = [];
   for (const c of conversations) {
-    const [contact, window] = await Promise.all([
-      deps.store.contacts.get(c.contactId),
-      deps.store.windows.get(c.channelId, c.contactId),
-    ]);
-    if (c.assigneeId !== null && !agents.has(c.assigneeId))
-      agents.set(c.assigneeId, await deps.store.inbox.agents.get(c.assigneeId));
-    if (c.departmentId !== null && !departments.has(c.departmentId))
-      departments.set(c.departmentId, await deps.store.inbox.departments.get(c.departmentId));
+    const window = windows.get(`${c.channelId}:${c.contactId}`);
     result.push({
       conversation: c,
       status: inboxStatus(c, now),
-      contact,
-      assignee: c.assigneeId === null ? null : (agents.get(c.assigneeId) ?? null),
-      department: c.departmentId === null ? null : (departments.get(c.departmentId) ?? null),
+      contact: contacts.get(c.contactId) ?? null,
+      assignee: c.assigneeId === null ? null : (agentById.get(c.assigneeId) ?? null),
+      department: c.departmentId === null ? null : (departmentById.get(c.departmentId) ?? null),
       unread: unread.get(c.id) ?? 0,
       lastMessage: last.get(c.id) ?? null,
       window: eligibility(window ?? NO_WINDOW, now, deps.policy.dispatchMarginMs),

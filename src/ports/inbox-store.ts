@@ -1,6 +1,6 @@
 // The inbox's durable facts: agents and their sessions, departments, the inbox-only columns of
 // conversations (department, snooze, labels, read mark), notes, canned responses, parked replies.
-import type { Contact, Conversation, JsonObject, Page } from './store.ts';
+import type { CareWindowRecord, Contact, Conversation, JsonObject, Page } from './store.ts';
 
 export const AGENT_ROLES = ['admin', 'agent'] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
@@ -214,6 +214,12 @@ export interface InboxStore {
     ): Promise<Map<string, number>>;
     lastMessages(ids: readonly string[]): Promise<Map<string, LastMessage>>;
     costs(ids: readonly string[]): Promise<Map<string, CostSum[]>>;
+    /** The contacts of a page, by id. */
+    contacts(ids: readonly string[]): Promise<Map<string, Contact>>;
+    /** Care windows of a page, keyed `channelId:contactId`. */
+    windows(
+      pairs: readonly { channelId: string; contactId: string }[],
+    ): Promise<Map<string, CareWindowRecord>>;
     responseTimes(workspaceId: string, from: number, to: number): Promise<ResponseTimeRow[]>;
   };
   contacts: {

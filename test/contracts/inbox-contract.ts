@@ -180,6 +180,7 @@ export function runInboxContract(name: string, makeStore: () => Promise<StoreUnd
         assigneeId: 'agent-9',
         departmentId: dept.id,
         labels: ['vip'],
+        readAt: T0 + 2 * MINUTE,
       });
       await store().inbox.conversations.update(c.id, { snoozedUntil: T0 + 60 * MINUTE });
       const list = async (filter: Record<string, unknown>, now = T0 + 5 * MINUTE) =>

@@ -18,10 +18,17 @@ import {
   type ParkedReply,
   type ParkedState,
 } from '../../../ports/inbox-store.ts';
+import type { CareWindowRecord, Contact } from '../../../ports/store.ts';
 import type { ConversationsTable, Database } from './database-schema.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
 import { newId } from './ids.ts';
-import { fromJsonText, toContact, toConversation, toJsonText } from './row-mappers.ts';
+import {
+  fromJsonText,
+  toCareWindow,
+  toContact,
+  toConversation,
+  toJsonText,
+} from './row-mappers.ts';
 import type { StoreContext } from './store-context.ts';
 
 // Type aliases, not interfaces: `withTables` needs the implicit index signature only aliases have.
@@ -532,54 +539,100 @@ export function inboxRepository(ctx: StoreContext): InboxStore {
           .execute();
         return row.id;
       },
+      // The row fields of a page, one query each (not one per row): every subquery walks the
+      // messages_transcript index (conversation_id, created_at, id) of one conversation.
       async unreadCounts(items) {
-        const counts = new Map<string, number>();
-        // One indexed range count per row of the page (messages_transcript).
-        for (const item of items) {
-          const row = await db()
-            .selectFrom('messages')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('conversation_id', '=', item.id)
-            .where('created_at', '>', item.readAt ?? -1)
-            .where('direction', '=', 'inbound')
-            .executeTakeFirstOrThrow();
-          counts.set(item.id, row.n);
-        }
+        const counts = new Map<string, number>(items.map((i) => [i.id, 0]));
+        if (items.length === 0) return counts;
+        const rows = await db()
+          .selectFrom('messages as m')
+          .innerJoin('conversations as c', 'c.id', 'm.conversation_id')
+          .select(['m.conversation_id as id', (eb) => eb.fn.countAll<number | string>().as('n')])
+          .where(
+            'c.id',
+            'in',
+            items.map((i) => i.id),
+          )
+          .where('m.direction', '=', 'inbound')
+          .where((eb) => eb('m.created_at', '>', eb.fn.coalesce('c.read_at', sql.lit(-1))))
+          .groupBy('m.conversation_id')
+          .execute();
+        for (const row of rows) if (row.id !== null) counts.set(row.id, Number(row.n));
         return counts;
       },
       async lastMessages(ids) {
         const result = new Map<string, LastMessage>();
-        for (const id of ids) {
-          const row = await db()
-            .selectFrom('messages')
-            .select(['text', 'type', 'created_at', 'direction'])
-            .where('conversation_id', '=', id)
-            .orderBy('created_at', 'desc')
-            .orderBy('id', 'desc')
-            .limit(1)
-            .executeTakeFirst();
-          if (row)
-            result.set(id, {
+        if (ids.length === 0) return result;
+        const rows = await db()
+          .selectFrom('messages')
+          .select(['conversation_id', 'text', 'type', 'created_at', 'direction'])
+          .where('id', 'in', (eb) =>
+            eb
+              .selectFrom('conversations as c')
+              .select((inner) =>
+                inner
+                  .selectFrom('messages as x')
+                  .select('x.id')
+                  .whereRef('x.conversation_id', '=', 'c.id')
+                  .orderBy('x.created_at', 'desc')
+                  .orderBy('x.id', 'desc')
+                  .limit(1)
+                  .as('last_id'),
+              )
+              .where('c.id', 'in', [...ids]),
+          )
+          .execute();
+        for (const row of rows)
+          if (row.conversation_id !== null)
+            result.set(row.conversation_id, {
               text: row.text,
               type: row.type,
               at: row.created_at,
               direction: row.direction === 'inbound' ? 'inbound' : 'outbound',
             });
-        }
         return result;
       },
       async costs(ids) {
-        const result = new Map<string, CostSum[]>();
-        for (const id of ids) {
-          const rows = await sql<{ currency: string | null; micros: unknown }>`
-            select u.currency as currency, sum(u.amount_micros) as micros
-            from messages m join billing_usage u
-              on u.workspace_id = m.workspace_id and u.message_id = m.id
-            where m.conversation_id = ${id} and m.direction = 'outbound'
-              and u.amount_micros is not null
-            group by u.currency`.execute(db());
-          result.set(id, sumCosts(rows.rows));
-        }
+        const result = new Map<string, CostSum[]>(ids.map((id) => [id, []]));
+        if (ids.length === 0) return result;
+        const rows = await sql<{ id: string; currency: string | null; micros: unknown }>`
+          select m.conversation_id as id, u.currency as currency, sum(u.amount_micros) as micros
+          from messages m join billing_usage u
+            on u.workspace_id = m.workspace_id and u.message_id = m.id
+          where m.conversation_id in (${sql.join([...ids])}) and m.direction = 'outbound'
+            and u.amount_micros is not null
+          group by m.conversation_id, u.currency`.execute(db());
+        for (const row of rows.rows) result.get(row.id)?.push(...sumCosts([row]));
+        return result;
+      },
+      async contacts(ids) {
+        const result = new Map<string, Contact>();
+        if (ids.length === 0) return result;
+        const rows = await db()
+          .selectFrom('contacts')
+          .selectAll()
+          .where('id', 'in', [...new Set(ids)])
+          .execute();
+        for (const row of rows) result.set(row.id, toContact(row));
+        return result;
+      },
+      async windows(pairs) {
+        const result = new Map<string, CareWindowRecord>();
+        if (pairs.length === 0) return result;
+        // One primary-key probe per pair (an OR of equalities both planners split).
+        const rows = await db()
+          .selectFrom('care_windows')
+          .selectAll()
+          .where((eb) =>
+            eb.or(
+              pairs.map((p) =>
+                eb.and([eb('channel_id', '=', p.channelId), eb('contact_id', '=', p.contactId)]),
+              ),
+            ),
+          )
+          .execute();
+        for (const row of rows)
+          result.set(`${row.channel_id}:${row.contact_id}`, toCareWindow(row));
         return result;
       },
       async responseTimes(workspaceId, from, to) {
