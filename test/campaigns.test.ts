@@ -504,3 +504,98 @@ describe('campaigns and the outbound limits', () => {
     assert.equal(r.json.code, 'market_blocked');
   });
 });
+
+describe('campaigns to contacts by tag and attribute', () => {
+  let t: TestParley;
+  const orderUpdate = (name: string) => ({
+    name: 'order_update',
+    language: { code: 'en' },
+    components: [
+      {
+        type: 'body',
+        parameters: [
+          { type: 'text', text: name },
+          { type: 'text', text: '1042' },
+          { type: 'text', text: 'ready' },
+        ],
+      },
+    ],
+  });
+  before(async () => {
+    t = await startTestParley();
+    // Writing in opens the care window and records an implied utility opt-in (OPT-4).
+    for (const i of [1, 2, 3, 4])
+      await t.world.userWrites(t.channel.providerKey, { from: uk(800 + i), text: 'Hi' });
+    await t.settle();
+    const contacts = await t.api('GET', '/v1/contacts?limit=50');
+    for (const c of contacts.json.items as Array<{ id: string; waId: string }>) {
+      const i = Number(c.waId.slice(-1));
+      const patch = {
+        tags: i <= 3 ? ['vip'] : ['regular'],
+        attributes: { city: i === 3 ? 'York' : 'Leeds' },
+      };
+      const r = await t.api('PATCH', `/v1/contacts/${c.id}`, patch);
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+    }
+  });
+  after(async () => t.close());
+
+  it('selects contacts having every tag and attribute; utility inside the open window is estimated free (PMP-2)', async () => {
+    const created = await t.api('POST', '/v1/campaigns', {
+      name: 'Leeds VIPs',
+      template: orderUpdate('there'),
+      audience: { tags: ['vip'], attributes: { city: 'Leeds' } },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    assert.equal(created.json.progress.total, 2);
+    assert.equal(created.json.progress.pending, 2);
+    const estimate = await t.api('GET', `/v1/campaigns/${created.json.id}/estimate`);
+    assert.equal(estimate.json.lines[0].category, 'utility');
+    assert.equal(estimate.json.lines[0].free, 2);
+    assert.equal(estimate.json.lines[0].billable, 0);
+    await t.clock.advance(25 * HOUR); // the windows close: now they would be charged
+    const later = await t.api('GET', `/v1/campaigns/${created.json.id}/estimate`);
+    assert.equal(later.json.lines[0].free, 0);
+    assert.equal(later.json.lines[0].billable, 2);
+    await t.api('POST', `/v1/campaigns/${created.json.id}/start`);
+    assert.equal(await feed(t), 2);
+    const sent = t.world.outbound(t.channel.providerKey).map((o) => o.to);
+    assert.deepEqual(sent.sort(), [uk(801), uk(802)]);
+  });
+
+  it('LIM-4: a 131049 for a contact holds off their marketing for 24 h', async () => {
+    await consent(t, [uk(804)]);
+    const marketing = {
+      channelId: t.channel.id,
+      to: `+${uk(804)}`,
+      type: 'template',
+      template: {
+        ...welcome,
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'A' },
+              { type: 'text', text: 'B' },
+            ],
+          },
+        ],
+      },
+    };
+    t.world.chaos({ lateFailures: 1, lateFailureCode: 131049 });
+    const first = await t.api('POST', '/v1/messages', marketing);
+    assert.equal(first.status, 202, JSON.stringify(first.json));
+    await dispatchAll(t);
+    await t.settle(5_000);
+    await t.parley.campaignSignals.idle();
+    const failed = await t.api('GET', `/v1/messages/${first.json.id}`);
+    assert.equal(failed.json.status, 'failed', JSON.stringify(failed.json));
+    assert.equal(failed.json.reason, 'marketing_user_cap');
+    const held = await t.api('POST', '/v1/messages', marketing);
+    assert.equal(held.status, 422, JSON.stringify(held.json));
+    assert.equal(held.json.code, 'marketing_user_cap');
+    await t.clock.advance(24 * HOUR);
+    const again = await t.api('POST', '/v1/messages', marketing);
+    assert.equal(again.status, 202, JSON.stringify(again.json));
+  });
+});
