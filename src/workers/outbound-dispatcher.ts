@@ -28,6 +28,9 @@ interface Lane {
   jobs: Job<OutboundJob>[];
 }
 
+/** Shortest time between two claims while lanes still hold jobs. */
+const CLAIM_INTERVAL_MS = 25;
+
 /** Jobs offered to the pacer per lane and pass: a bucket holds about one token, plus deferrals. */
 const OFFER_PER_LANE = 64;
 
@@ -97,9 +100,16 @@ export class OutboundDispatcher {
   }
 
   async #run(): Promise<void> {
+    let lastClaimAt = -Infinity;
     while (this.#running) {
       try {
-        await this.#claim();
+        // While lanes hold work, claim in batches every few milliseconds rather than on every
+        // pass: a busy channel wakes the loop once per token, and each claim is a query.
+        const started = this.#deps.clock.now();
+        if (this.#held === 0 || started - lastClaimAt >= CLAIM_INTERVAL_MS) {
+          lastClaimAt = started;
+          await this.#claim();
+        }
         const { nextAt } = await this.#dispatchAllowed();
         const now = this.#deps.clock.now();
         const queued =
