@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { applyConfigFile } from '../src/app/bootstrap.ts';
 import { ConfigError, loadConfigFile } from '../src/app/config.ts';
 import { DEMO_WORKSPACE } from '../src/app/bootstrap.ts';
+import { DEMO_FLOWS, ensureDemoFlows } from '../src/app/automation/demo-flows.ts';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
 import { describeChanges, snapshotStore } from './helpers/store-snapshot.ts';
 
@@ -259,5 +260,58 @@ workspaces:
     );
     const after = snapshotStore(t);
     assert.deepEqual(after, before, describeChanges(before, after));
+  });
+});
+
+describe('automation: the demo flows', () => {
+  let t: TestParley;
+  before(async () => {
+    t = await startTestParley();
+    await ensureDemoFlows(t.parley.deps, t.channel.workspaceId);
+    await ensureDemoFlows(t.parley.deps, t.channel.workspaceId); // a second start adds nothing
+  });
+  after(async () => t.close());
+
+  it('are all valid and created once', async () => {
+    const list = await t.api('GET', '/v1/automations');
+    assert.equal(list.json.items.length, DEMO_FLOWS.length);
+  });
+
+  it('a customer opens the menu, taps "Track an order", gives the number and is handed to an agent', async () => {
+    const customer = '447700900301';
+    const write = async (input: Record<string, unknown>) => {
+      await t.world.userWrites(t.channel.providerKey, { from: customer, name: 'Amelia', ...input });
+      await t.settle(5_000);
+    };
+    await write({ text: 'Menu' });
+    await write({
+      type: 'interactive',
+      content: {
+        type: 'button_reply',
+        button_reply: { id: 'menu.track', title: 'Track an order' },
+      },
+    });
+    await write({ text: '#1042' });
+    const sent = t.world.outbound(t.channel.providerKey).filter((m) => m.to === customer);
+    assert.deepEqual(
+      sent.map((m) => m.type),
+      ['interactive', 'text', 'text'],
+    );
+    assert.equal(
+      (sent[2]?.content as { body: string }).body,
+      'Thanks! An agent is looking up order #1042.',
+    );
+  });
+
+  it("a simulated customer's order question is tagged and handed to agents", async () => {
+    const customer = '447700900302';
+    await t.world.userWrites(t.channel.providerKey, {
+      from: customer,
+      text: 'Hallo, wo ist meine Bestellung #4821? Die Sendungsverfolgung zeigt nichts an.',
+    });
+    await t.settle(5_000);
+    assert.deepEqual(textsTo(t, customer), [
+      'Thanks for your message! An agent will check your order and answer here shortly.',
+    ]);
   });
 });

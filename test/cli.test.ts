@@ -79,6 +79,10 @@ describe('parley start', () => {
       conversations = ((await res.json()) as { items: unknown[] }).items;
     }
     assert.ok(conversations.length > 0, 'a simulated customer wrote in');
+    const flows = await fetch(`${p.url}/v1/automations`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.ok(((await flows.json()) as { items: unknown[] }).items.length > 0, 'demo bot flows');
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
   });

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isUnconfigured, loadConfig, ConfigError, type ParleyConfig } from '../app/config.ts';
 import { backupDatabase, createParley, openStore, VERSION } from '../app/container.ts';
 import { applyConfigFile, ensureAdminKey, ensureDemo, shouldRunDemo } from '../app/bootstrap.ts';
+import { ensureDemoFlows } from '../app/automation/demo-flows.ts';
 import { runDoctor } from './doctor.ts';
 import { registerRateCommand } from './rate-command.ts';
 import { registerRatesCommand } from './rates-command.ts';
@@ -78,6 +79,7 @@ async function start(config: ParleyConfig, forceDemo: boolean): Promise<void> {
     forced: forceDemo,
   });
   const demo = runDemo ? await ensureDemo(deps, config) : null;
+  if (demo?.created) await ensureDemoFlows(deps, demo.workspace.id);
   const url = await parley.start({ listen: true });
   if (demo) await parley.startDemo(demo.channel);
 
@@ -94,6 +96,7 @@ async function start(config: ParleyConfig, forceDemo: boolean): Promise<void> {
       `  Inbox:      ${url ?? ''}/  (sign in as ${demo.login.email} / ${demo.login.password})`,
       `  API key:    ${demo.apiKey}`,
       `  Channel id: ${demo.channel.id}`,
+      `  Bot flows:  a menu (write "menu"), opening hours, order questions handed to agents (/v1/automations)`,
       `  Try:        curl -H "Authorization: Bearer ${demo.apiKey}" ${url ?? ''}/v1/conversations`,
     );
   }
