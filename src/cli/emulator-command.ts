@@ -37,6 +37,7 @@ interface EmulatorFlags {
   throughput: boolean;
   pairRate: boolean;
   lateTemplateErrors?: boolean;
+  batchWebhooks?: number;
 }
 
 /** The banner printed at start: where it listens and the secrets a client needs. */
@@ -71,6 +72,11 @@ export function registerEmulatorCommand(program: Command): void {
     .option('--verify-token <token>', 'hub.verify_token for the receiver handshake')
     .option('--token <token>', 'the only access token accepted (default: any)')
     .option('--template-review-ms <ms>', 'time a new template stays PENDING', milliseconds)
+    .option(
+      '--batch-webhooks <ms>',
+      'gather webhooks for up to this long and send them together (up to 100 entries a POST)',
+      milliseconds,
+    )
     .option('--late-template-errors', 'report template refusals as failed statuses, not answers')
     .option('--no-throughput', 'do not enforce the 80 msg/s throughput per number (130429)')
     .option('--no-pair-rate', 'do not enforce the per-user pair rate (131056)')
@@ -81,6 +87,9 @@ export function registerEmulatorCommand(program: Command): void {
         enforceThroughput: flags.throughput,
         enforcePairRate: flags.pairRate,
         templateErrors: flags.lateTemplateErrors ? 'late' : 'sync',
+        ...(flags.batchWebhooks === undefined
+          ? {}
+          : { batchWebhooks: { maxEntries: 100, windowMs: flags.batchWebhooks } }),
         ...(flags.webhookUrl === undefined ? {} : { webhookUrl: flags.webhookUrl }),
         ...(flags.appSecret === undefined ? {} : { appSecret: flags.appSecret }),
         ...(flags.verifyToken === undefined ? {} : { verifyToken: flags.verifyToken }),

@@ -101,6 +101,11 @@ export interface SandboxWorldOptions {
    * receiver can download it (the HTTP emulator keeps them); default: an id with nothing behind it.
    */
   readonly inboundMedia?: (mimeType: string) => { readonly id: string; readonly sha256: string };
+  /**
+   * Batches webhooks as Meta does for busy accounts: entries wait up to `windowMs` (world time)
+   * and go out together, at most `maxEntries` in one POST (default off: one webhook per event).
+   */
+  readonly batchWebhooks?: { readonly maxEntries: number; readonly windowMs: number };
   /** The `hub.verify_token` of the GET handshake. */
   readonly verifyToken?: string;
   /** Delivery attempts per webhook before it is dropped (default 6: 1 s, 2 s, 4 s … apart). */
@@ -317,6 +322,8 @@ export class SandboxWorld {
   readonly #seedTemplates: boolean;
   readonly #enforceThroughput: boolean;
   readonly #pairRule: BucketRule | null;
+  readonly #batch: { readonly maxEntries: number; readonly windowMs: number } | null;
+  #queued: unknown[] = [];
   readonly #inboundMedia:
     ((mimeType: string) => { readonly id: string; readonly sha256: string }) | undefined;
   readonly #maxAttempts: number;
@@ -367,6 +374,12 @@ export class SandboxWorld {
     const pair = options.enforcePairRate ?? false;
     this.#pairRule = pair === true ? PAIR_RULE : pair === false ? null : pair;
     this.#inboundMedia = options.inboundMedia;
+    this.#batch = options.batchWebhooks
+      ? {
+          maxEntries: Math.max(1, options.batchWebhooks.maxEntries),
+          windowMs: Math.max(0, options.batchWebhooks.windowMs),
+        }
+      : null;
     this.#maxAttempts = Math.max(1, options.maxDeliveryAttempts ?? 6);
     this.#historyLimit = options.historyLimit ?? 10_000;
     this.#onError = options.onError ?? (() => undefined);
@@ -520,7 +533,7 @@ export class SandboxWorld {
           description: `Your WhatsApp message template has been paused for 3 hours until ${new Date(now + 3 * 3_600_000).toUTCString()} due to low quality.`,
         };
       await this.#emit(
-        this.#sign(webhookEnvelope(number.wabaId, 'message_template_status_update', value, now)),
+        webhookEnvelope(number.wabaId, 'message_template_status_update', value, now),
       );
     }
     return updated;
@@ -673,7 +686,7 @@ export class SandboxWorld {
       contacts: [{ profile: { name: name ?? '' }, wa_id: from }],
       messages: [message],
     };
-    await this.#emit(this.#sign(webhookEnvelope(number.wabaId, 'messages', value)));
+    await this.#emit(webhookEnvelope(number.wabaId, 'messages', value));
     return { id, from, at };
   }
 
@@ -694,7 +707,7 @@ export class SandboxWorld {
       user.unread = user.unread.filter((u) => u !== id);
       read.push(id);
       await this.#emit(
-        this.#sign(this.#statusPayload(number, record, 'read', now, record.report ?? undefined)),
+        this.#statusPayload(number, record, 'read', now, record.report ?? undefined),
       );
     }
     return read;
@@ -830,9 +843,7 @@ export class SandboxWorld {
       this.schedule(at, async () => {
         record.status = 'failed';
         record.errorCode = failure.code;
-        await this.#emit(
-          this.#sign(this.#statusPayload(number, record, 'failed', at, undefined, failure)),
-        );
+        await this.#emit(this.#statusPayload(number, record, 'failed', at, undefined, failure));
       });
     } else {
       const entryPoint = this.#entryPointFor(user, now);
@@ -885,7 +896,7 @@ export class SandboxWorld {
       }
     };
     const webhook = (status: 'sent' | 'delivered' | 'read', at: number) =>
-      this.#sign(this.#statusPayload(number, record, status, at, report));
+      this.#statusPayload(number, record, status, at, report);
 
     if (!this.#chaos.reorderWebhooks) {
       for (const e of events)
@@ -974,28 +985,26 @@ export class SandboxWorld {
     user.marketingStopped = value === 'stop';
     const now = this.clock.now();
     await this.#emit(
-      this.#sign(
-        webhookEnvelope(number.wabaId, 'user_preferences', {
-          messaging_product: 'whatsapp',
-          metadata: {
-            display_phone_number: number.displayPhoneNumber,
-            phone_number_id: number.phoneNumberId,
+      webhookEnvelope(number.wabaId, 'user_preferences', {
+        messaging_product: 'whatsapp',
+        metadata: {
+          display_phone_number: number.displayPhoneNumber,
+          phone_number_id: number.phoneNumberId,
+        },
+        contacts: [{ profile: { name: this.#names.get(from) ?? '' }, wa_id: from }],
+        user_preferences: [
+          {
+            wa_id: from,
+            detail:
+              value === 'stop'
+                ? 'User requested to stop marketing messages'
+                : 'User requested to resume marketing messages',
+            category: 'marketing_messages',
+            value,
+            timestamp: Math.floor(now / 1000),
           },
-          contacts: [{ profile: { name: this.#names.get(from) ?? '' }, wa_id: from }],
-          user_preferences: [
-            {
-              wa_id: from,
-              detail:
-                value === 'stop'
-                  ? 'User requested to stop marketing messages'
-                  : 'User requested to resume marketing messages',
-              category: 'marketing_messages',
-              value,
-              timestamp: Math.floor(now / 1000),
-            },
-          ],
-        }),
-      ),
+        ],
+      }),
     );
   }
 
@@ -1207,8 +1216,29 @@ export class SandboxWorld {
     };
   }
 
-  /** Delivers now; under chaos, once more a little later. A failed delivery is retried with backoff. */
-  async #emit(webhook: SandboxWebhook): Promise<void> {
+  /**
+   * Sends one payload: now, or with the next batch when batching is on. Under chaos it goes once
+   * more a little later. A failed delivery is retried with backoff.
+   */
+  async #emit(payload: Json): Promise<void> {
+    const batch = this.#batch;
+    if (!batch) return this.#emitSigned(this.#sign(payload));
+    const entries = payload.entry as unknown[];
+    if (this.#queued.length === 0)
+      this.schedule(this.clock.now() + batch.windowMs, () => this.#flush());
+    this.#queued.push(...entries);
+    if (this.#queued.length >= batch.maxEntries) await this.#flush();
+  }
+
+  /** One webhook with every queued entry, as Meta batches busy accounts' notifications. */
+  async #flush(): Promise<void> {
+    if (this.#queued.length === 0) return;
+    const entry = this.#queued;
+    this.#queued = [];
+    await this.#emitSigned(this.#sign({ object: 'whatsapp_business_account', entry }));
+  }
+
+  async #emitSigned(webhook: SandboxWebhook): Promise<void> {
     // no draw when calm, so seeded worlds replay the same jitter as before
     const delay = this.#chaos.webhookDelayMs[1] > 0 ? this.#jitter(this.#chaos.webhookDelayMs) : 0;
     if (delay > 0) this.schedule(this.clock.now() + delay, () => this.#attempt(webhook, 1, false));

@@ -56,17 +56,24 @@ export class EmulatorClock implements Clock {
    */
   async advance(ms: number): Promise<void> {
     if (!(ms >= 0)) throw new RangeError('the clock only moves forward');
-    this.#offset += ms;
+    const target = this.now() + ms;
     for (;;) {
-      const now = this.now();
       let next: Timer | undefined;
       for (const t of this.#pending)
-        if (t.at <= now && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
+        if (t.at <= target && (!next || t.at < next.at || (t.at === next.at && t.seq < next.seq)))
           next = t;
-      if (next) await this.#run(next);
-      else if (this.#running.size > 0) await Promise.all(this.#running);
-      else return;
+      if (next) {
+        // time reaches each timer's instant as it runs, so what it schedules lands after it
+        this.#moveTo(next.at);
+        await this.#run(next);
+      } else if (this.#running.size > 0) await Promise.all(this.#running);
+      else break;
     }
+    this.#moveTo(target);
+  }
+
+  #moveTo(at: number): void {
+    this.#offset = Math.max(this.#offset, at - Date.now());
   }
 
   /** Cancels every pending timer (the emulator is closing). */

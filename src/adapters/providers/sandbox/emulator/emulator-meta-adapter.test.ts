@@ -20,6 +20,14 @@ const channel: ChannelAddress = {
   wabaId: '102290129340398',
 };
 
+const raw = (webhook: SandboxWebhook): RawWebhook => ({
+  method: 'POST',
+  url: 'http://parley.test/webhooks/meta/conn_1',
+  headers: webhook.headers,
+  query: {},
+  body: webhook.body,
+});
+
 describe('Parley’s Meta Cloud adapter against the emulator', () => {
   let emulator: RunningEmulator;
   let meta: CloudApiProvider;
@@ -48,14 +56,6 @@ describe('Parley’s Meta Cloud adapter against the emulator', () => {
   });
   after(async () => {
     await emulator.close();
-  });
-
-  const raw = (webhook: SandboxWebhook): RawWebhook => ({
-    method: 'POST',
-    url: 'http://parley.test/webhooks/meta/conn_1',
-    headers: webhook.headers,
-    query: {},
-    body: webhook.body,
   });
 
   it('an inbound message webhook verifies with the app secret and parses into an inbound event', async () => {
@@ -180,5 +180,60 @@ describe('Parley’s Meta Cloud adapter against the emulator', () => {
     const checks = await meta.checkConnection?.(channel);
     assert.ok(checks && checks.length >= 4);
     for (const c of checks) assert.ok(c.ok, `${c.check}: ${c.detail}`);
+  });
+});
+
+describe('the emulator batching webhooks', () => {
+  it('gathers statuses into one signed POST with several entries, all parsed by Parley’s Meta adapter', async () => {
+    const emulator = await startEmulator({
+      port: 0,
+      appSecret: SECRET,
+      batchWebhooks: { maxEntries: 100, windowMs: 1_000 },
+      statusDelays: { sent: [2_000, 2_000], delivered: [2_000, 2_000], read: [2_000, 2_000] },
+    });
+    try {
+      const meta = createCloudApiProvider(
+        metaSettings({
+          accessToken: 'any',
+          appSecret: SECRET,
+          verifyToken: 'v',
+          apiVersion: 'v23.0',
+          baseUrl: emulator.url,
+        }),
+      );
+      const posts: SandboxWebhook[] = [];
+      emulator.webhooks.listen((w) => posts.push(w));
+      const users = ['447700900401', '447700900402', '447700900403'];
+      const ids: string[] = [];
+      for (const to of users) {
+        const sent = await meta.send({
+          channel,
+          to,
+          content: {
+            type: 'template',
+            template: { name: 'hello_world', language: { code: 'en_US' } },
+          },
+        });
+        assert.ok(sent.ok);
+        ids.push(sent.providerMessageId);
+      }
+      await emulator.clock.advance(10_000);
+      const statuses = posts
+        .flatMap((w) => {
+          assert.deepEqual(meta.verifyWebhook(raw(w)), { ok: true });
+          return meta.parseWebhook(raw(w));
+        })
+        .map((e) => e as unknown as Record<string, unknown>);
+      // 3 messages × sent, delivered, read in fewer POSTs than events
+      assert.equal(statuses.length, 9);
+      assert.ok(posts.length < 9, `${posts.length} posts`);
+      for (const id of ids)
+        assert.deepEqual(
+          statuses.filter((s) => s.providerMessageId === id).map((s) => s.status),
+          ['sent', 'delivered', 'read'],
+        );
+    } finally {
+      await emulator.close();
+    }
   });
 });

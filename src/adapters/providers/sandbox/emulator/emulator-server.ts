@@ -61,6 +61,11 @@ export interface EmulatorOptions {
   readonly statusDelays?: Partial<StatusDelays>;
   /** Chance that a user reads a delivered message by themselves (default 1). */
   readonly readProbability?: number;
+  /**
+   * Batches webhooks: entries wait up to `windowMs` and go out together, at most `maxEntries` in
+   * one POST (as Meta does for busy accounts; default off: one webhook per event).
+   */
+  readonly batchWebhooks?: { readonly maxEntries: number; readonly windowMs: number };
   /** Source of jitter and chaos; inject a seeded one for deterministic runs. */
   readonly random?: () => number;
   /** Memory for uploaded media before the oldest is forgotten (default 256 MiB). */
@@ -158,6 +163,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.statusDelays === undefined ? {} : { statusDelays: options.statusDelays }),
     ...(options.readProbability === undefined ? {} : { readProbability: options.readProbability }),
     ...(options.random === undefined ? {} : { random: options.random }),
+    ...(options.batchWebhooks === undefined ? {} : { batchWebhooks: options.batchWebhooks }),
     inboundMedia: (mimeType) => {
       const file = media.add('', mimeType, placeholderFile(mimeType, String(clock.now())));
       return { id: file.id, sha256: Buffer.from(file.sha256, 'hex').toString('base64') };
@@ -570,6 +576,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       held.clear();
       clock.stop();
       await app.close();
+      webhooks.close();
     },
   };
 

@@ -1,5 +1,7 @@
 // Delivery of the emulator's webhooks over HTTP to the configured receiver, with a short log of
 // recent attempts for the control API (and for runs without a receiver).
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { SandboxWebhook } from '../sandbox-world.ts';
 
 export interface WebhookAttempt {
@@ -31,6 +33,7 @@ function fieldOf(body: string): string {
 
 /**
  * Posts each webhook as Meta does: the exact signed bytes, `Content-Length`, JSON content type.
+ * At most 64 connections to the receiver; further webhooks queue for a free one.
  * A non-2xx answer or a network error rejects, which makes the world retry with backoff.
  * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#event-notifications
  */
@@ -41,6 +44,10 @@ export class WebhookSender {
   readonly #logLimit: number;
   readonly #log: WebhookAttempt[] = [];
   readonly #listeners = new Set<(webhook: SandboxWebhook) => void>();
+  readonly #agents = {
+    http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+    https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+  };
 
   constructor(options: WebhookSenderOptions) {
     this.#url = options.url;
@@ -79,18 +86,8 @@ export class WebhookSender {
     }
     let status: number | null = null;
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        // fetch sets Content-Length itself from the Buffer (the header is forbidden to callers)
-        headers: Object.fromEntries(
-          Object.entries(webhook.headers).filter(([name]) => name !== 'content-length'),
-        ),
-        body: webhook.body,
-        signal: AbortSignal.timeout(this.#timeoutMs),
-      });
-      status = response.status;
-      await response.arrayBuffer();
-      if (!response.ok) throw new Error(`the receiver answered HTTP ${response.status}`);
+      status = await this.#post(url, webhook);
+      if (status < 200 || status >= 300) throw new Error(`the receiver answered HTTP ${status}`);
       this.#record({ at: this.#now(), field: fieldOf(body), status, error: null, body });
     } catch (error) {
       this.#record({
@@ -103,6 +100,42 @@ export class WebhookSender {
       throw error;
     }
   };
+
+  /** Closes the kept-alive connections to the receiver. */
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
+  }
+
+  /**
+   * One POST over node's HTTP client with kept-alive connections: several times cheaper per
+   * webhook than fetch, which matters at thousands of statuses a second.
+   */
+  #post(url: string, webhook: SandboxWebhook): Promise<number> {
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const request = secure ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        target,
+        {
+          method: 'POST',
+          agent: secure ? this.#agents.https : this.#agents.http,
+          // the exact bytes that were signed, with their length
+          headers: webhook.headers,
+          timeout: this.#timeoutMs,
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+          response.on('error', reject);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.#timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(webhook.body);
+    });
+  }
 
   #record(attempt: WebhookAttempt): void {
     this.#log.push(attempt);
