@@ -308,11 +308,21 @@ export class EventWebhooks {
       leaseMs: this.#settings.leaseMs,
       worker,
     });
-    const endpoints = new Map<string, Promise<WebhookEndpoint | null>>();
+    if (claimed.length === 0) return 0;
+    // One read each for the pass's events and endpoints, and one decryption per endpoint.
+    const events = new Map(
+      (await this.#store.events.getMany(claimed.map((d) => d.eventId))).map((e) => [e.id, e]),
+    );
+    const endpoints = new Map<
+      string,
+      Promise<{ endpoint: WebhookEndpoint; secret: string } | null>
+    >();
     const endpointOf = (d: DeliveryRecord) => {
       let found = endpoints.get(d.endpointId);
       if (!found) {
-        found = this.#store.endpoints.get(d.workspaceId, d.endpointId);
+        found = this.#store.endpoints
+          .get(d.workspaceId, d.endpointId)
+          .then((endpoint) => (endpoint ? { endpoint, secret: this.#secretOf(endpoint) } : null));
         endpoints.set(d.endpointId, found);
       }
       return found;
@@ -320,7 +330,12 @@ export class EventWebhooks {
     await Promise.all(
       claimed.map(async (delivery) => {
         try {
-          await this.#attempt(worker, delivery, await endpointOf(delivery));
+          await this.#attempt(
+            worker,
+            delivery,
+            await endpointOf(delivery),
+            events.get(delivery.eventId) ?? null,
+          );
         } catch (error) {
           // The lease runs out and the delivery is tried again; nothing else depends on it.
           this.#deps.log.error(
@@ -340,11 +355,12 @@ export class EventWebhooks {
   async #attempt(
     worker: string,
     delivery: DeliveryRecord,
-    endpoint: WebhookEndpoint | null,
+    target: { endpoint: WebhookEndpoint; secret: string } | null,
+    event: StoredEvent | null,
   ): Promise<void> {
-    if (!endpoint) return; // deleted meanwhile: its deliveries went with it
-    const event = await this.#store.events.get(delivery.workspaceId, delivery.eventId);
-    if (!event) {
+    if (!target) return; // deleted meanwhile: its deliveries went with it
+    const { endpoint, secret } = target;
+    if (event?.workspaceId !== delivery.workspaceId) {
       await this.#store.deliveries.failed(delivery.id, {
         worker,
         at: this.#deps.clock.now(),
@@ -354,11 +370,7 @@ export class EventWebhooks {
       });
       return;
     }
-    const request = formatterFor(endpoint.format)({
-      event,
-      secret: this.#secretOf(endpoint),
-      now: this.#deps.clock.now(),
-    });
+    const request = formatterFor(endpoint.format)({ event, secret, now: this.#deps.clock.now() });
     const result = await this.#sender.send(
       endpoint.url,
       {

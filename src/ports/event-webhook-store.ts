@@ -129,6 +129,8 @@ export interface EventWebhookStore {
      */
     record(events: readonly NewStoredEvent[], deadlineMs: number): Promise<StoredEvent[]>;
     get(workspaceId: string, id: string): Promise<StoredEvent | null>;
+    /** The events with these ids (of any workspace: callers hold ids from scoped deliveries). */
+    getMany(ids: readonly string[]): Promise<StoredEvent[]>;
     /** Recording order. At most `limit` of the workspace's events recorded in [from, to). */
     listRecorded(input: {
       workspaceId: string;

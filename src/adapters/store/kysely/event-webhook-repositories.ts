@@ -421,6 +421,18 @@ export function eventWebhookRepository(ctx: StoreContext): EventWebhookStore {
           .executeTakeFirst();
         return row ? toEvent(row) : null;
       },
+      async getMany(ids) {
+        const found: StoredEvent[] = [];
+        for (const chunk of chunks([...new Set(ids)], INSERT_CHUNK)) {
+          const rows = await db()
+            .selectFrom('outbound_events')
+            .selectAll()
+            .where('id', 'in', chunk)
+            .execute();
+          found.push(...rows.map(toEvent));
+        }
+        return found;
+      },
       async listRecorded(input) {
         let query = db()
           .selectFrom('outbound_events')
