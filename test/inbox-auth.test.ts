@@ -90,6 +90,41 @@ describe('agent sessions', () => {
     assert.equal(again.status, 200);
   });
 
+  it('limits failed logins per email from any address too (addresses can be forged)', async () => {
+    const { email, password } = await createAgent(t);
+    for (let i = 0; i < 20; i++) {
+      const r = await request(
+        t,
+        'POST',
+        '/v1/auth/login',
+        { email, password: `wrong ${i} guess` },
+        { 'x-forwarded-for': `203.0.113.${i}` },
+      );
+      assert.equal(r.status, 401, `attempt ${i}`);
+    }
+    const blocked = await request(
+      t,
+      'POST',
+      '/v1/auth/login',
+      { email, password },
+      { 'x-forwarded-for': '198.51.100.7' },
+    );
+    assert.equal(blocked.status, 429);
+  });
+
+  it('sets the Secure flag on the cookie when Parley is reached over https', async () => {
+    const https = await startTestParley({
+      env: { PARLEY_PUBLIC_URL: 'https://inbox.example.com' },
+    });
+    try {
+      const { email, password } = await createAgent(https);
+      const login = await request(https, 'POST', '/v1/auth/login', { email, password });
+      assert.match(String(login.headers['set-cookie']), /; Secure/);
+    } finally {
+      await https.close();
+    }
+  });
+
   it('refuses a cookie request that changes something without the CSRF token (403 csrf_failed), and with a wrong one', async () => {
     const agent = await agentClient(t);
     const missing = await agent.call(

@@ -30,8 +30,11 @@ export class InboxError extends Error {
 export const SESSION_TTL = 7 * DAY;
 export const INVITE_TTL = 3 * DAY;
 export const RESET_TTL = HOUR;
-/** Failed logins allowed per (email, address) per window before the login answers 429. */
-export const LOGIN_LIMIT = { attempts: 5, windowMs: MINUTE } as const;
+/**
+ * Failed logins allowed per (email, address) per window before the login answers 429, and per
+ * email from any address (client addresses come from X-Forwarded-For and can be varied).
+ */
+export const LOGIN_LIMIT = { attempts: 5, perEmail: 20, windowMs: MINUTE } as const;
 export const MIN_PASSWORD_LENGTH = 10;
 
 // OWASP's scrypt floor (N=2^17 would take ~130 MB per hash; 2^15 with r=8 is the common default).
@@ -128,9 +131,12 @@ export async function login(
 ): Promise<SignedIn> {
   const email = input.email.trim().toLowerCase();
   const key = `login:${email}:${input.address}`;
+  const emailKey = `login:${email}`;
   const now = deps.clock.now();
-  const failures = await deps.store.inbox.attempts.count(key, now - LOGIN_LIMIT.windowMs);
-  if (failures >= LOGIN_LIMIT.attempts)
+  const since = now - LOGIN_LIMIT.windowMs;
+  const failures = await deps.store.inbox.attempts.count(key, since);
+  const anywhere = await deps.store.inbox.attempts.count(emailKey, since);
+  if (failures >= LOGIN_LIMIT.attempts || anywhere >= LOGIN_LIMIT.perEmail)
     throw new InboxError('too_many_attempts', 'Too many failed logins; try again in a minute', {
       retryAfterSeconds: Math.ceil(LOGIN_LIMIT.windowMs / 1000),
     });
@@ -140,6 +146,7 @@ export async function login(
   const ok = await verifyPassword(input.password, stored ?? (await decoyHash));
   if (!agent || !stored || !ok) {
     await deps.store.inbox.attempts.record(key, now);
+    await deps.store.inbox.attempts.record(emailKey, now);
     await deps.store.inbox.attempts.purge(now - DAY);
     throw new InboxError('invalid_credentials', 'The email or password is wrong');
   }

@@ -12,8 +12,15 @@ import {
   getConnection,
   updateConnection,
 } from '../../app/admin.ts';
-import { NotFound, getConversation, getEligibility, getMessage } from '../../app/queries.ts';
+import { NotFound, getEligibility, getMessage } from '../../app/queries.ts';
 import { sendMessage } from '../../app/send-message.ts';
+import {
+  assignConversation,
+  closeConversation,
+  getInboxConversation,
+  reopenConversation,
+} from '../../app/inbox.ts';
+import { inboxGuard } from './inbox-guard.ts';
 import { ApiProblem, problem, sendProblem } from '../problem.ts';
 import {
   contactsQuery,
@@ -135,16 +142,22 @@ export function registerApiRoutes(
       },
     },
     async (request) =>
-      guard(async () => {
-        await getConversation(deps, request.workspaceId, request.params.id);
+      inboxGuard(async () => {
+        // The inbox's use cases, so assignment and closing emit their events here too.
+        const { workspaceId } = request;
+        const id = request.params.id;
+        const by = request.agent?.id ?? null;
+        let updated = await getInboxConversation(deps, workspaceId, id);
         const b = request.body;
-        const updated = await deps.store.conversations.update(request.params.id, {
-          ...(b.state
-            ? { state: b.state, closedAt: b.state === 'closed' ? deps.clock.now() : null }
-            : {}),
-          ...(b.assigneeId !== undefined ? { assigneeId: b.assigneeId } : {}),
-        });
-        if (!updated) throw new NotFound(`No conversation ${request.params.id}`);
+        if (b.assigneeId !== undefined)
+          updated = await assignConversation(deps, {
+            workspaceId,
+            conversationId: id,
+            agentId: b.assigneeId,
+            byAgentId: by,
+          });
+        if (b.state === 'closed') updated = await closeConversation(deps, workspaceId, id, by);
+        if (b.state === 'open') updated = await reopenConversation(deps, workspaceId, id, by);
         return conversationView(updated);
       }),
   );
