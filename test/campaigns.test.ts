@@ -97,6 +97,37 @@ describe('campaigns: audience, consent skip report, estimate, run to completion'
     assert.deepEqual(snapshotStore(t), before, describeChanges(before, snapshotStore(t)));
   });
 
+  it('with invalidLines "skip" keeps the bad lines as skipped recipients with their reason', async () => {
+    const created = await t.api('POST', '/v1/campaigns', {
+      name: 'Lenient',
+      template: welcome,
+      audience: {
+        csv: csvOf([`+${uk(301)},Ada,10%`, 'not-a-phone,Bob,10%', `+${uk(302)},Cy`]),
+        invalidLines: 'skip',
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.json));
+    assert.deepEqual(created.json.progress.skippedByReason, {
+      invalid_phone: 1,
+      invalid_params: 1,
+    });
+    const skipped = await t.api(
+      'GET',
+      `/v1/campaigns/${created.json.id}/recipients?outcome=skipped`,
+    );
+    assert.deepEqual(
+      skipped.json.items.map((r: { phoneNumber: string | null; detail: string }) => [
+        r.phoneNumber,
+        r.detail.slice(0, 7),
+      ]),
+      [
+        [null, 'line 3:'],
+        [`+${uk(302)}`, 'line 4:'],
+      ],
+    );
+    await t.api('POST', `/v1/campaigns/${created.json.id}/cancel`);
+  });
+
   it('answers malformed campaign requests with precise problems, never a 500', async () => {
     const noPhone = await t.api('POST', '/v1/campaigns', {
       name: 'x',

@@ -98,6 +98,8 @@ export type CampaignInput = z.infer<typeof campaignInput>;
 /** One line of a CSV that cannot become a recipient. */
 export interface LineProblem {
   readonly line: number;
+  /** The line's phone field as written (kept on the skipped recipient). */
+  readonly phone?: string;
   readonly reason: SkipReason;
   readonly problem: string;
 }
@@ -231,8 +233,10 @@ export function parseAudienceCsv(
   lines.forEach((values, i) => {
     const line = i + 2;
     if (values.length !== names.length) {
+      const raw = values[phoneAt] ?? '';
       problems.push({
         line,
+        phone: normaliseWaId(raw) ?? raw,
         reason: 'invalid_params',
         problem: `${values.length} fields where the header has ${names.length}`,
       });
@@ -243,6 +247,7 @@ export function parseAudienceCsv(
     if (!waId) {
       problems.push({
         line,
+        phone,
         reason: 'invalid_phone',
         problem: `"${phone}" is not an E.164 number`,
       });
@@ -257,7 +262,7 @@ export function parseAudienceCsv(
       };
       const refusal = checkTemplateParameters(template.definition, body);
       if (refusal) {
-        problems.push({ line, reason: 'invalid_params', problem: refusal.detail });
+        problems.push({ line, phone: waId, reason: 'invalid_params', problem: refusal.detail });
         return;
       }
     }
@@ -351,7 +356,7 @@ export async function createCampaign(
     candidates = [
       ...parsed.candidates,
       ...parsed.problems.map((p) => ({
-        waId: `line:${p.line}`,
+        waId: (p.phone ?? '').slice(0, 40) || `line:${p.line}`,
         components: null,
         skip: { reason: p.reason, detail: `line ${p.line}: ${p.problem}` },
       })),
