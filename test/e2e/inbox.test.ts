@@ -187,6 +187,32 @@ describe('the inbox in a browser', { skip }, () => {
     await e.shot('template-sent');
   });
 
+  it('CSW-2: parks a reply while the window is closed, and the customer answering releases it', async () => {
+    const { page, t } = e;
+    await page.getByText('Park a reply until the customer answers').click();
+    await page.getByLabel('Reply to hold').fill('Your refund was approved today.');
+    await page.getByRole('button', { name: 'Park reply' }).click();
+    const held = page.getByTestId('parked-reply');
+    await held.getByText('Your refund was approved today.').waitFor();
+    await e.shot('reply-parked');
+    const before = t.world.outbound(t.channel.providerKey).length;
+    await t.settle(5_000);
+    assert.equal(t.world.outbound(t.channel.providerKey).length, before, 'held, not sent');
+
+    await t.world.userWrites(t.channel.providerKey, { from: CUSTOMER, text: 'Any news?' });
+    await t.settle();
+    await t.settle(15_000);
+    const transcript = page.getByTestId('transcript');
+    await transcript.getByText('Any news?').waitFor();
+    await transcript
+      .locator('li.bubble.outbound[data-status]', { hasText: 'Your refund was approved today.' })
+      .waitFor();
+    await held.waitFor({ state: 'detached' });
+    const last = t.world.outbound(t.channel.providerKey).at(-1);
+    assert.match(JSON.stringify(last), /Your refund was approved today\./);
+    await e.shot('parked-reply-released');
+  });
+
   it('works on a phone-sized screen: the list, then the conversation with a way back', async () => {
     const { page } = e;
     await page.setViewportSize({ width: 390, height: 780 });

@@ -126,6 +126,8 @@ export interface ConversationItem {
   window: ConversationWindow;
   cost: { amount: string; currency: string } | null;
   snoozedUntil: number | null;
+  /** Replies held until the customer answers (on the conversation's detail only). */
+  parkedReplies: Array<{ id: string; text: string; createdAt: string | null }>;
 }
 
 export type MessageStatus =
@@ -218,6 +220,12 @@ export function normalizeConversation(raw: unknown): ConversationItem {
     window: { open: window.open === true, closesAt: toMs(window.closesAt) },
     cost: r.cost ? (r.cost as ConversationItem['cost']) : null,
     snoozedUntil: toMs(r.snoozedUntil),
+    parkedReplies: Array.isArray(r.parkedReplies)
+      ? r.parkedReplies.map((p) => {
+          const o = obj(p);
+          return { id: String(o.id), text: str(o.text) ?? '', createdAt: str(o.createdAt) };
+        })
+      : [],
   };
 }
 

@@ -366,6 +366,18 @@ function componentsOf(slots: Slot[], values: Record<string, string>) {
     .filter((c) => c.parameters.length > 0);
 }
 
+/** The body's values as the park endpoint takes them: a list for {{1}}…, a map for names. */
+function bodyParameters(
+  slots: Slot[],
+  values: Record<string, string>,
+): string[] | Record<string, string> {
+  const body = slots.filter((s) => s.component === 'body');
+  const value = (s: Slot) => values[`body:${s.key}`] ?? '';
+  if (body.every((s) => /^\d+$/.test(s.key)))
+    return [...body].sort((a, b) => Number(a.key) - Number(b.key)).map(value);
+  return Object.fromEntries(body.map((s) => [s.key, value(s)]));
+}
+
 function TemplatePicker({
   conversation,
   onSent,
@@ -467,7 +479,7 @@ function TemplatePicker({
       await api.post(`/v1/conversations/${encodeURIComponent(conversation.id)}/park`, {
         text: parkText.trim(),
         ...(reengage && template
-          ? { reengagement: { templateId: template.id, parameters: components } }
+          ? { reengagement: { templateId: template.id, parameters: bodyParameters(slots, values) } }
           : {}),
       });
       setParked(parkText.trim());

@@ -212,6 +212,23 @@ export function ConversationView({
               onQuote={() => setQuote(m)}
             />
           ))}
+          {conversation.parkedReplies.map((p) => (
+            <li key={p.id} className="bubble outbound held" data-testid="parked-reply">
+              <span className="note-label">Held until the customer answers</span>
+              <p>{p.text}</p>
+              <span className="meta">
+                <button
+                  type="button"
+                  className="link danger"
+                  onClick={() =>
+                    void act(() => api.delete(`/v1/parked-replies/${encodeURIComponent(p.id)}`))
+                  }
+                >
+                  Cancel
+                </button>
+              </span>
+            </li>
+          ))}
           <div ref={bottom} />
         </ol>
         <Composer
