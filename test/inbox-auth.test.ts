@@ -270,6 +270,35 @@ describe('agent sessions', () => {
     assert.equal(expired.json.code, 'invalid_token');
   });
 
+  it('answers malformed, unknown-field and oversized input on the auth routes with precise problems, never a 500', async () => {
+    const malformed = await t.parley.http.inject({
+      method: 'POST',
+      url: '/v1/auth/login',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"email": ',
+    });
+    assert.equal(malformed.statusCode, 400);
+    assert.equal((JSON.parse(malformed.body) as { code: string }).code, 'malformed_json');
+    const extra = await request(t, 'POST', '/v1/auth/login', {
+      email: 'a@example.test',
+      password: 'x',
+      admin: true,
+    });
+    assert.equal(extra.status, 400);
+    assert.equal(extra.json.code, 'validation_failed');
+    const huge = await request(t, 'POST', '/v1/auth/login', {
+      email: 'a@example.test',
+      password: 'x'.repeat(2000),
+    });
+    assert.equal(huge.status, 400);
+    const badInvite = await request(t, 'POST', '/v1/auth/accept-invite', {
+      token: 'not-a-token',
+      password: 'a long enough password',
+    });
+    assert.equal(badInvite.status, 400);
+    assert.equal(badInvite.json.code, 'invalid_token');
+  });
+
   it('the API key keeps working on every route, without CSRF', async () => {
     const r = await t.api('POST', '/v1/departments', { name: 'Support' });
     assert.equal(r.status, 201);
