@@ -259,6 +259,7 @@ function failedEvent(message: MessageRecord, at: number): DomainEvent {
     data: {
       messageId: message.id,
       conversationId: message.conversationId,
+      channelId: message.channelId,
       reason: message.reason,
       detail: message.reasonDetail,
     },

@@ -3,8 +3,9 @@
 // code written against the Cloud API) is added by listing it in EVENT_FORMATS and FORMATTERS.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { StoredEvent } from '../ports/event-webhook-store.ts';
+import { metaFormat } from './event-format-meta.ts';
 
-export const EVENT_FORMATS = ['parley'] as const;
+export const EVENT_FORMATS = ['parley', 'meta'] as const;
 export type EventFormat = (typeof EVENT_FORMATS)[number];
 
 export const SIGNATURE_HEADER = 'Parley-Signature';
@@ -24,7 +25,8 @@ export interface WireRequest {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export type EventFormatter = (input: FormatInput) => WireRequest;
+/** The request for an event, or null when the format has no counterpart for it (not sent). */
+export type EventFormatter = (input: FormatInput) => WireRequest | null;
 
 /** The body subscribers receive (format 'parley'): documented in docs/event-webhooks.md. */
 export interface ParleyEventBody {
@@ -89,7 +91,10 @@ const parleyFormat: EventFormatter = ({ event, secret, now }) => {
   };
 };
 
-const FORMATTERS: Readonly<Record<EventFormat, EventFormatter>> = { parley: parleyFormat };
+const FORMATTERS: Readonly<Record<EventFormat, EventFormatter>> = {
+  parley: parleyFormat,
+  meta: metaFormat,
+};
 
 export function isEventFormat(value: string): value is EventFormat {
   return (EVENT_FORMATS as readonly string[]).includes(value);

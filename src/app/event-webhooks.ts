@@ -287,6 +287,7 @@ export class EventWebhooks {
       secret: this.#secretOf(endpoint),
       now,
     });
+    if (!request) return { ok: true, status: null, error: null, durationMs: 0 };
     const result = await this.#sender.send(endpoint.url, request, this.#settings.timeoutMs);
     const error = outcomeText(result);
     return {
@@ -371,6 +372,17 @@ export class EventWebhooks {
       return;
     }
     const request = formatterFor(endpoint.format)({ event, secret, now: this.#deps.clock.now() });
+    if (!request) {
+      // The endpoint's format has nothing like this event (e.g. 'meta' and a campaign event):
+      // done, without a request.
+      await this.#store.deliveries.delivered(delivery.id, {
+        worker,
+        at: this.#deps.clock.now(),
+        status: null,
+        error: `not sent: format '${endpoint.format}' has no counterpart for ${event.type}`,
+      });
+      return;
+    }
     const result = await this.#sender.send(
       endpoint.url,
       {

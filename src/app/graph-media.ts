@@ -101,7 +101,10 @@ export async function findGraphMedia(
       ? { kind: 'upload', upload }
       : null;
   const media = await deps.store.providerRecords.media.get(id);
-  return media?.workspaceId === workspaceId && media.state === 'stored'
+  // Pending media is described already (a handler asks as soon as the webhook arrives); its
+  // bytes are served once the download has stored them.
+  return media?.workspaceId === workspaceId &&
+    (media.state === 'stored' || media.state === 'pending')
     ? { kind: 'inbound', media }
     : null;
 }
@@ -147,8 +150,8 @@ export async function readGraphFile(
 ): Promise<GraphFile | null> {
   const found = await findGraphMedia(deps, workspaceId, id);
   if (!found) return null;
-  const { blobKey, sha256, filename } =
-    found.kind === 'upload' ? found.upload : { ...found.media, blobKey: found.media.blobKey ?? '' };
+  const { blobKey, sha256, filename } = found.kind === 'upload' ? found.upload : found.media;
+  if (blobKey === null) return null;
   const blob = await deps.blobs.get(blobKey);
   return blob ? { ...blob, sha256, filename } : null;
 }

@@ -49,21 +49,22 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? 
 /**
  * Inside the transaction that stores an inbound media message: its media row and a durable
  * download job, so a crash after the webhook is processed cannot lose the media. The message's
- * content points at the copy from the start (`content.media`, state `pending`).
+ * content points at the copy from the start (`content.media`, state `pending`). Returns the
+ * media row (null for a message without media).
  */
 export async function queueMediaDownload(
   deps: AppDeps,
   tx: Store,
   message: MessageRecord,
   content: unknown,
-): Promise<void> {
-  if (message.direction !== 'inbound' || !isMediaType(message.type)) return;
+): Promise<MediaRecord | null> {
+  if (message.direction !== 'inbound' || !isMediaType(message.type)) return null;
   const own = (typeof content === 'object' && content !== null ? content : {}) as Record<
     string,
     unknown
   >;
   const providerMediaId = str(own.id);
-  if (providerMediaId === null) return;
+  if (providerMediaId === null) return null;
   const now = deps.clock.now();
   const created = await tx.providerRecords.media.create({
     workspaceId: message.workspaceId,
@@ -74,13 +75,14 @@ export async function queueMediaDownload(
     filename: str(own.filename),
     createdAt: now,
   });
-  if (!created.inserted) return;
+  if (!created.inserted) return created.record;
   await tx.jobs.enqueue(MEDIA_QUEUE, { mediaId: created.record.id } satisfies MediaJob, {
     id: `media:${created.record.id}`,
     key: message.channelId,
     runAt: now,
   });
   await pointMessageAt(tx, message, created.record, now);
+  return created.record;
 }
 
 /** Writes `content.media` on the message (its other content untouched). */

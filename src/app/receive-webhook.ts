@@ -302,7 +302,7 @@ async function receiveMessage(
     });
     if (!inserted.inserted) return [];
     // B.4: media bytes are copied to Parley's blob store before the provider's URL expires.
-    await queueMediaDownload(deps, tx, inserted.record, m.content);
+    const media = await queueMediaDownload(deps, tx, inserted.record, m.content);
     // B.4: a user who changed number takes history, window and consent to the new one.
     events.push(...(await applyNumberChange(deps, tx, channel, contact, inserted.record, m)));
     // OPT-4/5/6: implied opt-in or stop/start keyword, in this same transaction.
@@ -316,6 +316,15 @@ async function receiveMessage(
         from: m.from,
         type: m.type,
         text: inserted.record.text,
+        // What a subscriber needs to rebuild the provider's own webhook (event format 'meta').
+        providerMessageId: m.providerMessageId,
+        phoneNumberId: channel.providerKey,
+        displayPhoneNumber: channel.phoneNumber,
+        wabaId: channel.wabaId,
+        profileName: m.profileName ?? null,
+        content: toJson(m.content),
+        context: m.context ? toJson(m.context) : null,
+        mediaId: media?.id ?? null,
       }),
     );
     return events;
@@ -384,6 +393,14 @@ async function receiveStatus(
         conversationId: message.conversationId,
         status: s.status,
         current: merged,
+        providerMessageId: s.providerMessageId,
+        phoneNumberId: channel.providerKey,
+        displayPhoneNumber: channel.phoneNumber,
+        wabaId: channel.wabaId,
+        recipient: s.recipient ?? null,
+        errors: s.errors ? toJson(s.errors) : null,
+        pricing: s.pricing ? toJson(s.pricing) : null,
+        conversation: s.conversation ? toJson(s.conversation) : null,
       }),
     );
     return events;
