@@ -71,6 +71,11 @@ export const META_ERRORS: Readonly<Record<number, MetaErrorText>> = {
     details: 'Message type is not currently supported.',
     httpStatus: 400,
   },
+  131053: {
+    title: 'Media upload error',
+    details: 'Unable to upload the media used in the message.',
+    httpStatus: 400,
+  },
   131056: {
     title: '(Business Account, Consumer Account) pair rate limit hit',
     details:

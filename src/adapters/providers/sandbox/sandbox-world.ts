@@ -106,6 +106,11 @@ export interface SandboxWorldOptions {
    * and go out together, at most `maxEntries` in one POST (default off: one webhook per event).
    */
   readonly batchWebhooks?: { readonly maxEntries: number; readonly windowMs: number };
+  /**
+   * Whether a media id a business sends exists (uploaded, or received from a user); a send by an
+   * unknown id is accepted and then fails with 131053, as on WhatsApp (default: every id exists).
+   */
+  readonly mediaExists?: (mediaId: string) => boolean;
   /** The `hub.verify_token` of the GET handshake. */
   readonly verifyToken?: string;
   /** Delivery attempts per webhook before it is dropped (default 6: 1 s, 2 s, 4 s … apart). */
@@ -322,6 +327,7 @@ export class SandboxWorld {
   readonly #seedTemplates: boolean;
   readonly #enforceThroughput: boolean;
   readonly #pairRule: BucketRule | null;
+  readonly #mediaExists: ((mediaId: string) => boolean) | undefined;
   readonly #batch: { readonly maxEntries: number; readonly windowMs: number } | null;
   #queued: unknown[] = [];
   readonly #inboundMedia:
@@ -374,6 +380,7 @@ export class SandboxWorld {
     const pair = options.enforcePairRate ?? false;
     this.#pairRule = pair === true ? PAIR_RULE : pair === false ? null : pair;
     this.#inboundMedia = options.inboundMedia;
+    this.#mediaExists = options.mediaExists;
     this.#batch = options.batchWebhooks
       ? {
           maxEntries: Math.max(1, options.batchWebhooks.maxEntries),
@@ -802,6 +809,15 @@ export class SandboxWorld {
         });
     }
     const windowOpen = user.lastInboundAt !== null && now < user.lastInboundAt + DAY;
+    if (!late && this.#mediaExists) {
+      const media = (content as unknown as Json)[content.type];
+      const mediaId = isObject(media) && typeof media.id === 'string' ? media.id : undefined;
+      if (mediaId !== undefined && !this.#mediaExists(mediaId))
+        late = {
+          code: 131053,
+          details: `Media id ${mediaId} was not found: upload the file again and send the new id.`,
+        };
+    }
     if (!late && this.#unreachable.has(valid.to))
       late = { code: 131026, details: metaErrorText(131026).details };
     // CSW-3/CSW-5: free-form outside the window is accepted, then fails with 131047

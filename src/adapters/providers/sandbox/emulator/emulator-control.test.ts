@@ -244,6 +244,19 @@ describe('parley emulator: control API, chaos, limits and bad input', () => {
     assert.equal(((await call('GET', `/control/users/${user}`)).body.window as Json).open, false);
   });
 
+  it('an image sent by an unknown media id is accepted, then fails with 131053', async () => {
+    const user = '447700900213';
+    await call('POST', `/control/users/${user}/write`, { text: 'send me the photo' });
+    const n = receiver.received.length;
+    const sent = await send(user, { type: 'image', image: { id: '1234567890' } });
+    assert.equal(sent.status, 200);
+    const id = (sent.body.messages as Json[])[0]?.id;
+    await emulator.clock.advance(5_000);
+    const failed = statusesOf(since(n)).find((s) => s.id === id);
+    assert.equal(failed?.status, 'failed');
+    assert.equal((failed?.errors as Json[])[0]?.code, 131053);
+  });
+
   it('chaos: duplicates arrive byte for byte with the same signature', async () => {
     await call('POST', '/control/chaos', { duplicateWebhooks: 1 });
     const n = receiver.received.length;

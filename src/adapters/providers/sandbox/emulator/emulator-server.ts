@@ -164,6 +164,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.readProbability === undefined ? {} : { readProbability: options.readProbability }),
     ...(options.random === undefined ? {} : { random: options.random }),
     ...(options.batchWebhooks === undefined ? {} : { batchWebhooks: options.batchWebhooks }),
+    mediaExists: (mediaId) => media.get(mediaId) !== undefined,
     inboundMedia: (mimeType) => {
       const file = media.add('', mimeType, placeholderFile(mimeType, String(clock.now())));
       return { id: file.id, sha256: Buffer.from(file.sha256, 'hex').toString('base64') };
