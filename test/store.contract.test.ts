@@ -8,6 +8,7 @@ import type { Store } from '../src/ports/store.ts';
 import { runQueueContract } from './contracts/queue-contract.ts';
 import { runBillingContract } from './contracts/billing-contract.ts';
 import { runComplianceContract } from './contracts/compliance-contract.ts';
+import { runAutomationContract } from './contracts/automation-contract.ts';
 import { runProviderRecordsContract } from './contracts/provider-records-contract.ts';
 import { runEventWebhooksContract } from './contracts/event-webhooks-contract.ts';
 import { runStoreContract, type StoreUnderTest } from './contracts/store-contract.ts';
@@ -83,6 +84,7 @@ for (const dialect of dialects) {
     runProviderRecordsContract('kysely on SQLite', sqliteStore);
     runBillingContract('kysely on SQLite', sqliteStore);
     runComplianceContract('kysely on SQLite', sqliteStore);
+    runAutomationContract('kysely on SQLite', sqliteStore);
     runUploadContract('kysely on SQLite', sqliteStore);
     runInboxContract('kysely on SQLite', sqliteStore);
     runCampaignContract('kysely on SQLite', sqliteStore);
@@ -100,6 +102,7 @@ for (const dialect of dialects) {
       runProviderRecordsContract('kysely on PostgreSQL', postgresStore);
       runBillingContract('kysely on PostgreSQL', postgresStore);
       runComplianceContract('kysely on PostgreSQL', postgresStore);
+      runAutomationContract('kysely on PostgreSQL', postgresStore);
       runUploadContract('kysely on PostgreSQL', postgresStore);
       runInboxContract('kysely on PostgreSQL', postgresStore);
       runCampaignContract('kysely on PostgreSQL', postgresStore);
