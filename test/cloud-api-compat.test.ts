@@ -255,6 +255,33 @@ describe('Cloud-API-compatible endpoint: bad input and tenancy', () => {
     assert.equal(metaError(wrongType.body).code, 100);
   });
 
+  it('LIM-7: an Idempotency-Key replays the first answer instead of storing a second message', async () => {
+    const body = JSON.stringify({
+      messaging_product: 'whatsapp',
+      to: CUSTOMER,
+      text: { body: 'hi' },
+    });
+    const first = await post(`${t.channel.providerKey}/messages`, body, {
+      'idempotency-key': 'k-1',
+    });
+    const again = await post(`${t.channel.providerKey}/messages`, body, {
+      'idempotency-key': 'k-1',
+    });
+    // No window is open here: the first answer is a refusal, and the replay is the same refusal.
+    const a = JSON.parse(first.body) as { error: { code: number; parley: { message_id: string } } };
+    const b = JSON.parse(again.body) as typeof a;
+    assert.equal(a.error.code, 131047);
+    assert.equal(b.error.code, 131047);
+    assert.equal(b.error.parley.message_id, a.error.parley.message_id);
+    const other = await post(
+      `${t.channel.providerKey}/messages`,
+      JSON.stringify({ messaging_product: 'whatsapp', to: CUSTOMER, text: { body: 'other' } }),
+      { 'idempotency-key': 'k-1' },
+    );
+    assert.equal(other.statusCode, 400);
+    assert.equal(metaError(other.body).code, 100, 'the key reused with another request');
+  });
+
   it('another workspace’s phone number is an unknown object (100/33): nothing is sent from it', async () => {
     // A key of a second workspace, created the way an operator would.
     const workspace = await t.parley.deps.store.workspaces.create({ name: 'Elsewhere' });
