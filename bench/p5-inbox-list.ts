@@ -162,6 +162,7 @@ export async function run(context: BenchContext): Promise<BenchReport> {
       ],
       ['snoozed', { ...base, status: 'snoozed' }],
       ['search: one customer by number', { ...base, search: '+447710042424' }],
+      ['search: one customer by name ("customer 42424")', { ...base, search: 'customer 42424' }],
       ['search: a name shared by many ("customer 9")', { ...base, search: 'customer 9' }],
     ];
     const rows: ResultRow[] = [];

@@ -473,20 +473,36 @@ export function inboxRepository(ctx: StoreContext): InboxStore {
             );
         else if (filter.status === 'snoozed')
           query = query.where('state', '=', 'open').where('snoozed_until', '>', filter.now);
-        const search = filter.search?.trim().replace(/^\+/, '');
-        if (search) {
-          const pattern = likePattern(search);
+        const search = filter.search?.trim();
+        const digits = search?.replace(/[\s().+-]/g, '');
+        if (search && digits && /^\d+$/.test(digits)) {
+          // A number is matched from its start (country code first): a range on the contacts'
+          // (workspace_id, wa_id) key, then the few conversations of those contacts.
           query = query.where('contact_id', 'in', (eb) =>
             eb
               .selectFrom('contacts')
               .select('contacts.id')
               .where('contacts.workspace_id', '=', filter.workspaceId)
-              .where((w) =>
-                w.or([
-                  sql<boolean>`lower(${w.ref('contacts.name')}) like ${pattern} escape '\\'`,
-                  sql<boolean>`${w.ref('contacts.wa_id')} like ${pattern} escape '\\'`,
-                ]),
-              ),
+              .where('contacts.wa_id', '>=', digits)
+              // ':' sorts right after '9': the upper bound of every number with this prefix.
+              .where('contacts.wa_id', '<', `${digits}:`),
+          );
+        } else if (search) {
+          // A name: walk the conversations newest first and test each one's contact, so a common
+          // term stops after one page; SQLite's LIKE ignores ASCII case, PostgreSQL needs ILIKE.
+          const pattern = likePattern(search);
+          query = query.where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('contacts as k')
+                .select(sql.lit(1).as('one'))
+                .whereRef('k.id', '=', 'conversations.contact_id')
+                .where(
+                  ctx.dialect === 'postgres'
+                    ? sql<boolean>`k.name ilike ${pattern} escape '\\'`
+                    : sql<boolean>`k.name like ${pattern} escape '\\'`,
+                ),
+            ),
           );
         }
         if (filter.cursor !== undefined) {
