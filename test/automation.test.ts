@@ -292,6 +292,42 @@ describe('automation through the API and the sandbox', () => {
     assert.equal((await contactOf(t, customer)).attributes.refund_order, undefined);
   });
 
+  it("a template notification does not take the conversation over: the customer's answer still starts a flow", async () => {
+    const customer = '447700900116';
+    await createFlow(t, {
+      name: 'Reschedule',
+      trigger: { type: 'keyword', keywords: ['reschedule'] },
+      steps: [{ type: 'reply', text: 'Pick a new day at https://shop.example/reschedule' }],
+    });
+    await says(customer, { text: 'Hello' });
+    const notification = await t.api('POST', '/v1/messages', {
+      channelId: t.channel.id,
+      to: customer,
+      type: 'template',
+      template: {
+        name: 'order_update',
+        language: { code: 'en' },
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'Ada' },
+              { type: 'text', text: '1042' },
+              { type: 'text', text: 'delayed' },
+            ],
+          },
+        ],
+      },
+    });
+    assert.equal(notification.status, 202, JSON.stringify(notification.json));
+    await t.settle(5_000);
+    await says(customer, { text: 'Can I reschedule?' });
+    assert.deepEqual(sentTo(t, customer).map(shown), [
+      '[template order_update]',
+      'Pick a new day at https://shop.example/reschedule',
+    ]);
+  });
+
   it('an agent assigned to the conversation stops the flow waiting for an answer', async () => {
     const customer = '447700900114';
     await createFlow(t, {

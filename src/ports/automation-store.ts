@@ -95,8 +95,10 @@ export interface AutomationStore {
   ): Promise<boolean>;
 
   /**
-   * True when someone other than the bot sent in this conversation since `since` (an agent or
-   * an API client took over): an outbound message not refused and not keyed `automation:`.
+   * True when someone other than the bot wrote in this conversation since `since` (an agent or
+   * an API client took over): an outbound free-form message, not refused, not keyed
+   * `automation:`. Templates (campaigns, notifications, re-engagement) do not take a
+   * conversation over: the customer's answer to one may still start a flow.
    */
   humanSentSince(conversationId: string, since: number): Promise<boolean>;
 

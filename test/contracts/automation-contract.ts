@@ -267,7 +267,14 @@ export function runAutomationContract(
         });
       await store().messages.insert(outbound({ idempotencyKey: 'automation:run:0' }));
       await store().messages.insert(outbound({ status: 'refused' }));
-      assert.equal(await a.humanSentSince(t.conversation.id, T0), false, 'bot and refused only');
+      await store().messages.insert(
+        outbound({ type: 'template', idempotencyKey: 'campaign:c1:r1' }),
+      );
+      assert.equal(
+        await a.humanSentSince(t.conversation.id, T0),
+        false,
+        'bot, refused and template only',
+      );
       await store().messages.insert(
         outbound({ idempotencyKey: 'crm-42', createdAt: T0 + 3 * MINUTE }),
       );

@@ -301,6 +301,7 @@ export function automationRepository(ctx: StoreContext): AutomationStore {
         .where('created_at', '>=', since)
         .where('direction', '=', 'outbound')
         .where('status', '!=', 'refused')
+        .where('type', '!=', 'template')
         .where((eb) =>
           eb.or([
             eb('idempotency_key', 'is', null),
