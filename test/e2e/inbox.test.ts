@@ -74,12 +74,22 @@ describe('the inbox in a browser', { skip }, () => {
     await e.shot('message-arrived-live');
   });
 
-  it('CSW-3: replies inside the window and the ticks go from sent to delivered to read (blue)', async () => {
+  it('CSW-3: replies inside the window (a canned response by shortcut) and the ticks go from sent to delivered to read (blue)', async () => {
     const { page, t } = e;
+    const canned = await t.api('POST', '/v1/canned-responses', {
+      shortcut: 'ships',
+      text: 'It ships today, Ada.',
+    });
+    assert.equal(canned.status, 201, JSON.stringify(canned.json));
     await page.locator(`[data-conversation-id="${conversationId}"]`).click();
     const transcript = page.getByTestId('transcript');
     await transcript.getByText('Where is my order #1042?').waitFor();
-    await page.getByLabel('Message', { exact: true }).fill('It ships today, Ada.');
+    // A canned response by its shortcut: "/ships" then Tab.
+    const message = page.getByLabel('Message', { exact: true });
+    await message.fill('/ships');
+    await page.getByLabel('Canned responses').waitFor();
+    await message.press('Tab');
+    assert.equal(await message.inputValue(), 'It ships today, Ada.');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     const reply = transcript.locator('li.bubble.outbound', { hasText: 'It ships today, Ada.' });
     await reply.waitFor();

@@ -21,6 +21,7 @@ import {
 interface Canned {
   id: string;
   title: string;
+  shortcut: string | null;
   text: string;
 }
 
@@ -127,6 +128,7 @@ function TextForm({
           r.items.map((c) => ({
             id: String(c.id),
             title: [c.title, c.shortcut, c.name, c.id].find((v) => typeof v === 'string') ?? '',
+            shortcut: typeof c.shortcut === 'string' ? c.shortcut : null,
             text: [c.text, c.body].find((v) => typeof v === 'string') ?? '',
           })),
         ),
@@ -204,6 +206,14 @@ function TextForm({
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    // "/thanks" then Tab: the canned response with that shortcut replaces what was typed.
+    const typed = /^\/(\S+)$/.exec(text.trim())?.[1];
+    const match = typed ? canned.find((c) => c.shortcut === typed) : undefined;
+    if (e.key === 'Tab' && match) {
+      e.preventDefault();
+      setText(match.text);
+      return;
+    }
     if (e.key === 'Enter' && !e.shiftKey) {
       e.preventDefault();
       void send();
@@ -231,7 +241,7 @@ function TextForm({
       <textarea
         id="composer-text"
         rows={2}
-        placeholder="Write a reply (Enter sends, Shift+Enter for a new line)"
+        placeholder="Write a reply (Enter sends, Shift+Enter for a new line, /shortcut then Tab for a canned response)"
         value={text}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKeyDown}
