@@ -199,6 +199,9 @@ const toNote = (row: Selectable<ConversationNotesTable>): ConversationNote => ({
   createdAt: row.created_at,
 });
 
+/** Up to this many contacts matching a name search are looked up by id; more walk the list. */
+const NAME_MATCHES_LISTED = 500;
+
 /** Escapes LIKE wildcards so a search for `50%` matches the text, not "50 and anything". */
 function likePattern(search: string): string {
   return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -488,22 +491,39 @@ export function inboxRepository(ctx: StoreContext): InboxStore {
               .where('contacts.wa_id', '<', `${digits}:`),
           );
         } else if (search) {
-          // A name: walk the conversations newest first and test each one's contact, so a common
-          // term stops after one page; SQLite's LIKE ignores ASCII case, PostgreSQL needs ILIKE.
+          // A name. A rare one: its few contacts' conversations through the contact index. A
+          // common one (more than NAME_MATCHES_LISTED contacts): walk the conversations newest
+          // first testing each contact, which stops after a page because matches are dense.
+          // SQLite's LIKE ignores ASCII case; PostgreSQL needs ILIKE.
           const pattern = likePattern(search);
-          query = query.where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom('contacts as k')
-                .select(sql.lit(1).as('one'))
-                .whereRef('k.id', '=', 'conversations.contact_id')
-                .where(
-                  ctx.dialect === 'postgres'
-                    ? sql<boolean>`k.name ilike ${pattern} escape '\\'`
-                    : sql<boolean>`k.name like ${pattern} escape '\\'`,
-                ),
-            ),
-          );
+          const nameMatches = (ref: string) =>
+            ctx.dialect === 'postgres'
+              ? sql<boolean>`${sql.ref(ref)} ilike ${pattern} escape '\\'`
+              : sql<boolean>`${sql.ref(ref)} like ${pattern} escape '\\'`;
+          const matched = await db()
+            .selectFrom('contacts')
+            .select('id')
+            .where('workspace_id', '=', filter.workspaceId)
+            .where(nameMatches('contacts.name'))
+            .limit(NAME_MATCHES_LISTED + 1)
+            .execute();
+          if (matched.length === 0) return { items: [], nextCursor: null };
+          query =
+            matched.length <= NAME_MATCHES_LISTED
+              ? query.where(
+                  'contact_id',
+                  'in',
+                  matched.map((m) => m.id),
+                )
+              : query.where((eb) =>
+                  eb.exists(
+                    eb
+                      .selectFrom('contacts as k')
+                      .select(sql.lit(1).as('one'))
+                      .whereRef('k.id', '=', 'conversations.contact_id')
+                      .where(nameMatches('k.name')),
+                  ),
+                );
         }
         if (filter.cursor !== undefined) {
           const after = decodeCursor(filter.cursor);
