@@ -70,7 +70,8 @@ describe('three nodes, one killed mid-send', { skip }, () => {
         PARLEY_DISPATCH_LEASE_MS: '10000',
         PARLEY_LOG_LEVEL: 'error',
       },
-      timeoutMs: 120_000,
+      // Generous: a start compiles the TypeScript sources, slow on a loaded machine.
+      timeoutMs: 300_000,
     });
     nodes.push(node);
     return node;
