@@ -203,7 +203,7 @@ export async function run(context: BenchContext): Promise<BenchReport> {
     );
     return {
       id: 'p5',
-      title: 'P5 — inbox list with 100,000 conversations / 1,000,000 messages',
+      title: 'inbox list with 100,000 conversations / 1,000,000 messages',
       rows,
       notes,
     };
