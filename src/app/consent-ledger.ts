@@ -350,6 +350,7 @@ export async function eraseContact(deps: AppDeps, workspaceId: string, contactId
         webhooks: 0,
         media: 0,
         usageEvents: 0,
+        outboundEvents: 0,
       };
     const hash = phoneHash(deps, contact.waId);
     const events = await tx.compliance.consent.listByPhoneHash(workspaceId, hash);
@@ -381,7 +382,13 @@ export async function eraseContact(deps: AppDeps, workspaceId: string, contactId
       replacementWaId: `${ERASED_PREFIX}${hash}`,
       at: now,
     });
-    return { contactId, alreadyErased: false, consentEvents: redacted, ...counts };
+    // The event webhook log may name the contact too; those events can no longer be replayed.
+    const outboundEvents = await tx.eventWebhooks.events.eraseContact({
+      workspaceId,
+      contactId,
+      waId: contact.waId,
+    });
+    return { contactId, alreadyErased: false, consentEvents: redacted, ...counts, outboundEvents };
   });
   // Files go after the commit (a failed erasure keeps them with the rows that point at them);
   // each row forgets its file only once the file is gone, so asking again finishes the job.

@@ -139,6 +139,11 @@ export interface EventWebhookStore {
       types?: readonly EventType[];
       limit: number;
     }): Promise<StoredEvent[]>;
+    /**
+     * Erasure: deletes the workspace's events whose data names the contact (its id or its
+     * number) and their deliveries, so the event log keeps nothing about the person.
+     */
+    eraseContact(input: { workspaceId: string; contactId: string; waId: string }): Promise<number>;
     /** Deletes events recorded before `before` whose deliveries are all finished; returns how many. */
     purge(before: number, limit: number): Promise<number>;
   };

@@ -409,6 +409,60 @@ export function runEventWebhooksContract(
       assert.equal(left.length, 1);
     });
 
+    it("erasure deletes the workspace's events naming the contact or its number, with their deliveries", async () => {
+      const a = await tenant();
+      const b = await tenant();
+      await store().eventWebhooks.events.record(
+        [
+          event(a.workspaceId, 'message.received', 'c1', T0, {
+            contactId: 'ct-1',
+            from: '447700900555',
+          }),
+          event(a.workspaceId, 'consent.changed', null, T0, { waId: '447700900555' }),
+          event(a.workspaceId, 'message.received', 'c2', T0, {
+            contactId: 'ct-2',
+            from: '447700900666',
+          }),
+          event(b.workspaceId, 'message.received', 'c9', T0, {
+            contactId: 'ct-1',
+            from: '447700900555',
+          }),
+        ],
+        DAY,
+      );
+      assert.equal(
+        await store().eventWebhooks.events.eraseContact({
+          workspaceId: a.workspaceId,
+          contactId: 'ct-1',
+          waId: '447700900555',
+        }),
+        2,
+      );
+      const left = await store().eventWebhooks.events.listRecorded({
+        workspaceId: a.workspaceId,
+        from: 0,
+        to: T0 + 1,
+        limit: 10,
+      });
+      assert.deepEqual(
+        left.map((e) => e.data.contactId),
+        ['ct-2'],
+      );
+      const log = await store().eventWebhooks.deliveries.list({
+        workspaceId: a.workspaceId,
+        endpointId: a.endpoint.id,
+        limit: 10,
+      });
+      assert.equal(log.items.length, 1);
+      const other = await store().eventWebhooks.events.listRecorded({
+        workspaceId: b.workspaceId,
+        from: 0,
+        to: T0 + 1,
+        limit: 10,
+      });
+      assert.equal(other.length, 1, 'another workspace keeps its own events');
+    });
+
     it('keeps endpoints to their workspace; deleting one removes its deliveries', async () => {
       const a = await tenant(['message.received']);
       const b = await tenant();

@@ -449,6 +449,27 @@ export function eventWebhookRepository(ctx: StoreContext): EventWebhookStore {
           .execute();
         return rows.map(toEvent);
       },
+      eraseContact(input) {
+        return atomically(async (trx) => {
+          const rows = await trx
+            .selectFrom('outbound_events')
+            .select('id')
+            .where('workspace_id', '=', input.workspaceId)
+            .where((eb) =>
+              eb.or([
+                eb('data', 'like', `%${input.contactId}%`),
+                eb('data', 'like', `%${input.waId}%`),
+              ]),
+            )
+            .execute();
+          const ids = rows.map((r) => r.id);
+          for (const chunk of chunks(ids, INSERT_CHUNK)) {
+            await trx.deleteFrom('webhook_deliveries').where('event_id', 'in', chunk).execute();
+            await trx.deleteFrom('outbound_events').where('id', 'in', chunk).execute();
+          }
+          return ids.length;
+        });
+      },
       purge(before, limit) {
         return atomically(async (trx) => {
           const old = await trx
