@@ -17,6 +17,11 @@ const DAY = 24 * HOUR;
 const UK = '447700900123';
 const INDIA = '919876543210';
 const US = '14155550123';
+/**
+ * Marketing to North America goes to a Canadian number: WhatsApp blocks marketing templates to
+ * US numbers since 2025-04-01 (LIM-5, refused locally with market_blocked). Same market, same rate.
+ */
+const CANADA = '14165550123';
 const WABA = '102290129340398';
 
 async function settled(t: TestParley, ms = 0): Promise<void> {
@@ -170,7 +175,7 @@ async function driveWeek(t: TestParley): Promise<void> {
   await send(t, INDIA, text('Welcome! 10% off today.'));
   await delivered(t);
   await send(t, INDIA, marketing);
-  await send(t, US, marketing);
+  await send(t, CANADA, marketing);
   await delivered(t);
   await t.clock.advance(DAY + HOUR);
   await send(t, UK, utility);
@@ -191,7 +196,7 @@ describe('cost ledger through the API (pmp2025, sandbox)', () => {
   before(async () => {
     t = await startTestParley({ start: '2026-03-02T09:00:00Z' });
     await knowTemplates(t);
-    await optIn(t, UK, INDIA, US);
+    await optIn(t, UK, INDIA, US, CANADA);
     await driveWeek(t);
   });
   after(async () => t.close());
@@ -210,12 +215,12 @@ describe('cost ledger through the API (pmp2025, sandbox)', () => {
     // ad click's reply and marketing template inside the FEP window (PMP-4).
     assert.equal(byType.free_customer_service, 4);
     assert.equal(byType.free_entry_point, 3);
-    // Outside any window: UK utility + marketing, US marketing, US and India utility (US utility
-    // is inside the US window: free) …
+    // Outside any window: UK utility + marketing, Canadian marketing, US and India utility (US
+    // utility is inside the US window: free) …
     assert.equal(byType.regular, 4);
     const total = usage.json.totals[0];
-    // 0.0529 (US marketing, North America 0.0250) …: UK utility 0.0220 + UK marketing 0.0529 +
-    // US marketing 0.0250 + India utility 0.0014.
+    // 0.0529 (Canadian marketing, North America 0.0250) …: UK utility 0.0220 + UK marketing
+    // 0.0529 + Canadian marketing 0.0250 + India utility 0.0014.
     assert.deepEqual(
       { amount: total.amount, currency: total.currency, billable: total.billable },
       { amount: '0.1013', currency: 'USD', billable: 4 },
@@ -251,7 +256,7 @@ describe('cost ledger through the API (pmp2025, sandbox)', () => {
   it('STA-2: a re-delivered delivery status never charges twice', async () => {
     const before = await t.api('GET', '/v1/billing/usage?month=2026-03');
     t.world.chaos({ duplicateWebhooks: 1 });
-    const id = await send(t, US, marketing);
+    const id = await send(t, CANADA, marketing);
     await delivered(t);
     t.world.calm();
     const after = await t.api('GET', '/v1/billing/usage?month=2026-03');
@@ -309,7 +314,7 @@ describe('reconciliation against the provider’s own pricing', () => {
   before(async () => {
     t = await startTestParley({ start: '2026-03-02T09:00:00Z' });
     await knowTemplates(t);
-    await optIn(t, UK, INDIA, US);
+    await optIn(t, UK, INDIA, US, CANADA);
   });
   after(async () => t.close());
 
@@ -342,7 +347,7 @@ describe('rate card import and budgets', () => {
   before(async () => {
     t = await startTestParley({ start: '2026-03-02T09:00:00Z' });
     await knowTemplates(t);
-    await optIn(t, UK, INDIA, US);
+    await optIn(t, UK, INDIA, US, CANADA);
     t.parley.deps.events.subscribe((e) => {
       if (e.type === 'billing.threshold') events.push(e);
     });
@@ -454,7 +459,7 @@ describe('the conversation eras through the sandbox (cbp2023)', () => {
   before(async () => {
     t = await startTestParley({ start: '2023-09-04T09:00:00Z' });
     await knowTemplates(t);
-    await optIn(t, UK, INDIA, US);
+    await optIn(t, UK, INDIA, US, CANADA);
     await driveWeek(t);
   });
   after(async () => t.close());

@@ -382,6 +382,7 @@ export async function eraseContact(deps: AppDeps, workspaceId: string, contactId
       replacementWaId: `${ERASED_PREFIX}${hash}`,
       at: now,
     });
+    await tx.outreach.erase(workspaceId, contact.waId, `${ERASED_PREFIX}${hash}`);
     // The event webhook log may name the contact too; those events can no longer be replayed.
     const outboundEvents = await tx.eventWebhooks.events.eraseContact({
       workspaceId,

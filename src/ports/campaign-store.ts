@@ -161,6 +161,9 @@ export interface CampaignStore {
     record(workspaceId: string, scope: string, waId: string, at: number): Promise<void>;
   };
 
+  /** Erasure: the contact's number becomes `replacement` in recipients, reach and history. */
+  erase(workspaceId: string, waId: string, replacement: string): Promise<void>;
+
   marketing: {
     history(workspaceId: string, waId: string, since: number): Promise<MarketingHistory>;
     /** A marketing template sent to the contact (`sent`) or a 131049 for them (`user_cap`). */

@@ -583,6 +583,32 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
       },
     },
 
+    async erase(workspaceId, waId, replacement) {
+      await db()
+        .updateTable('campaign_recipients')
+        .set({ wa_id: replacement })
+        .where('wa_id', '=', waId)
+        .where(
+          'campaign_id',
+          'in',
+          db().selectFrom('campaigns').select('id').where('workspace_id', '=', workspaceId),
+        )
+        .execute();
+      // Kept under the replacement, so LIM-3 and LIM-4 still count what was sent.
+      await db()
+        .updateTable('messaging_reach')
+        .set({ wa_id: replacement })
+        .where('workspace_id', '=', workspaceId)
+        .where('wa_id', '=', waId)
+        .execute();
+      await db()
+        .updateTable('marketing_history')
+        .set({ wa_id: replacement })
+        .where('workspace_id', '=', workspaceId)
+        .where('wa_id', '=', waId)
+        .execute();
+    },
+
     marketing: {
       async history(workspaceId, waId, since) {
         const rows = await db()
