@@ -1,13 +1,13 @@
 // The one migration set both dialects run (kysely Migrator, in-code provider, names `0001_…`).
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { templatesConsent } from './migration-0002-templates-consent.ts';
-import { mediaHealth } from './migration-0004-media-health.ts';
 import { ledger } from './migration-0003-ledger.ts';
-import { automation } from './migration-0010-automation.ts';
-import { uploads } from './migration-0009-uploads.ts';
+import { mediaHealth } from './migration-0004-media-health.ts';
 import { eventWebhooks } from './migration-0005-event-webhooks.ts';
-import { inbox } from './migration-0008-inbox.ts';
 import { campaigns } from './migration-0006-campaigns.ts';
+import { inbox } from './migration-0008-inbox.ts';
+import { uploads } from './migration-0009-uploads.ts';
+import { automation } from './migration-0010-automation.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -346,13 +346,13 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
       Promise.resolve({
         '0001_initial': initial(dialect),
         '0002_templates_consent': templatesConsent(dialect),
-        '0004_media_health': mediaHealth(dialect),
         '0003_ledger': ledger(dialect),
+        '0004_media_health': mediaHealth(dialect),
+        '0005_event_webhooks': eventWebhooks(dialect),
+        '0006_campaigns': campaigns(dialect),
+        '0008_inbox': inbox(dialect),
         '0009_uploads': uploads(dialect),
         '0010_automation': automation(dialect),
-        '0005_event_webhooks': eventWebhooks(dialect),
-        '0008_inbox': inbox(dialect),
-        '0006_campaigns': campaigns(dialect),
       }),
   };
 }
