@@ -169,7 +169,7 @@ export async function run(ctx: BenchContext): Promise<BenchReport> {
     return {
       id: 'p2',
       title:
-        'P2 — send path end to end (API → policy → store → queue → Cloud API emulator → status webhooks → store)',
+        'send path end to end (API → policy → store → queue → Cloud API emulator → status webhooks → store)',
       rows: [
         {
           label: 'messages per second end to end (read status stored)',
