@@ -3,9 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
+import twilio from 'twilio';
 import {
   BUSINESS_SENDER,
+  TWILIO_TOKEN,
   fakeTwilioConnection,
+  getTwilio,
   inboundText,
   postTwilio,
   signTwilio,
@@ -187,6 +190,48 @@ describe('Twilio webhook ingress with PARLEY_PUBLIC_URL', () => {
     assert.equal(await t.parley.deps.store.webhooks.countByState('unrouted'), unrouted + 1);
   });
 
+  it('STA-2: an inbound webhook configured with GET is verified over its full URL, stored once and processed once', async () => {
+    const params = inboundText(CUSTOMER, 'Sent by GET', { To: 'whatsapp:+61400999999' });
+    const before = await storedWebhooks(t);
+    const first = await getTwilio(t.parley.http, tw.webhookUrl, params);
+    assert.equal(first.status, 200, first.text);
+    // The signature Parley accepted is the one Twilio's own library checks: the URL, no params.
+    const signature = signTwilio(first.url, {});
+    assert.equal(twilio.validateRequest(TWILIO_TOKEN, signature, first.url, {}), true);
+    assert.equal(await storedWebhooks(t), before + 1, 'stored before the acknowledgement');
+    const again = await getTwilio(t.parley.http, tw.webhookUrl, params);
+    assert.equal(again.status, 200, again.text);
+    await t.settle();
+    const conversations = await t.api('GET', `/v1/conversations?channel=${tw.channelId}`);
+    const conversation = conversations.json.items.find(
+      (c: { contact: { waId: string } }) => c.contact.waId === CUSTOMER,
+    );
+    const transcript = await t.api('GET', `/v1/conversations/${conversation.id}/messages`);
+    const received = transcript.json.items.filter(
+      (m: { providerMessageId: string }) => m.providerMessageId === params.MessageSid,
+    );
+    assert.equal(received.length, 1, 'a re-delivery changes nothing');
+    assert.equal(received[0].text, 'Sent by GET');
+    assert.equal(received[0].direction, 'inbound');
+  });
+
+  it('refuses a GET webhook whose query was tampered with (401) and stores nothing', async () => {
+    const params = inboundText(CUSTOMER, 'Pay 10', { To: 'whatsapp:+61400999999' });
+    const before = await storedWebhooks(t);
+    const tampered = await getTwilio(t.parley.http, tw.webhookUrl, params, {
+      tamper: (url) => url.replace('Pay+10', 'Pay+1000'),
+    });
+    assert.equal(tampered.status, 401, tampered.text);
+    assert.match(String(tampered.headers['content-type']), /application\/problem\+json/);
+    const added = await getTwilio(t.parley.http, tw.webhookUrl, params, {
+      tamper: (url) => `${url}&Body=extra`,
+    });
+    assert.equal(added.status, 401, added.text);
+    const unsigned = await getTwilio(t.parley.http, tw.webhookUrl, params, { signature: null });
+    assert.equal(unsigned.status, 401, unsigned.text);
+    assert.equal(await storedWebhooks(t), before);
+  });
+
   it('answers 400 for a signed body that is not a Twilio webhook, storing nothing', async () => {
     await refused(400, tw.webhookUrl, { Hello: 'world' });
   });
@@ -260,5 +305,32 @@ describe('Twilio webhook ingress behind a proxy, no public URL configured', () =
     assert.equal(response.status, 200, response.text);
     await t.settle();
     assert.equal((await t.api('GET', `/v1/messages/${sent.json.id}`)).json.status, 'delivered');
+  });
+
+  it('STA-1: a status callback configured with GET moves the message forward, once', async () => {
+    const sent = await t.api('POST', '/v1/messages', {
+      channelId: tw.channelId,
+      to: '447700900123',
+      type: 'text',
+      text: { body: 'Read me' },
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.json));
+    await t.settle(10_000);
+    const message = (await t.api('GET', `/v1/messages/${sent.json.id}`)).json;
+    const callbackUrl = tw.fake.messages.at(-1)?.form.get('StatusCallback')?.[0];
+    assert.ok(callbackUrl, 'the send named its status callback');
+    const params = statusCallback(message.providerMessageId, '447700900123', 'read');
+    for (let i = 0; i < 2; i++) {
+      const response = await getTwilio(t.parley.http, callbackUrl, params);
+      assert.equal(response.status, 200, response.text);
+    }
+    await t.settle();
+    const after = (await t.api('GET', `/v1/messages/${sent.json.id}`)).json;
+    assert.equal(after.status, 'read');
+    assert.equal(
+      after.statuses.filter((s: { status: string }) => s.status === 'read').length,
+      1,
+      'STA-2: the repeated callback is recorded once',
+    );
   });
 });

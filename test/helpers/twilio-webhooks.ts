@@ -96,6 +96,38 @@ export async function postTwilio(
   return { status: response.statusCode, text: response.body, headers: response.headers };
 }
 
+/**
+ * Calls a webhook configured with the GET method: `params` go in the query string, and the
+ * signature covers that full URL with no POST parameters (as Twilio signs it).
+ */
+export async function getTwilio(
+  http: FastifyInstance,
+  url: string,
+  params: Record<string, string>,
+  options: { signature?: string | null; tamper?: (url: string) => string } = {},
+): Promise<TwilioPost & { readonly url: string }> {
+  const target = new URL(url);
+  for (const [name, value] of Object.entries(params)) target.searchParams.append(name, value);
+  const signed = target.toString();
+  const signature = options.signature === undefined ? signTwilio(signed, {}) : options.signature;
+  const called = new URL(options.tamper ? options.tamper(signed) : signed);
+  const response = await http.inject({
+    method: 'GET',
+    url: `${called.pathname}${called.search}`,
+    headers: {
+      'user-agent': 'TwilioProxy/1.1',
+      ...(signature === null ? {} : { 'x-twilio-signature': signature }),
+    },
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  return {
+    status: response.statusCode,
+    text: response.body,
+    headers: response.headers,
+    url: signed,
+  };
+}
+
 let sid = 0;
 
 /** A fresh Twilio message SID. */

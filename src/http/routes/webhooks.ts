@@ -49,10 +49,12 @@ export function registerWebhookRoutes(
     );
   }
   // Twilio: inbound messages and per-message status callbacks, both signed with X-Twilio-Signature.
+  // Either may be configured with GET: the parameters come in the query, signed with the URL.
   for (const path of ['/webhooks/twilio/:connectionId', '/webhooks/twilio/:connectionId/status'])
-    routes.post(path, { schema: { params, hide: true } }, async (request, reply) =>
-      receive(request, reply, 'twilio', request.params.connectionId, options, metrics),
-    );
+    for (const method of ['post', 'get'] as const)
+      routes[method](path, { schema: { params, hide: true } }, async (request, reply) =>
+        receive(request, reply, 'twilio', request.params.connectionId, options, metrics),
+      );
 }
 
 const LOOPBACK_URL = /^https?:\/\/(localhost|127\.|\[::1\]|0\.0\.0\.0)/i;

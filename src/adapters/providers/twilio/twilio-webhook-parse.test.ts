@@ -237,6 +237,18 @@ describe('Twilio inbound webhooks', () => {
     assert.equal(m.from, '15551230000');
   });
 
+  it('reads a GET-configured inbound webhook from the query string of the URL Twilio called', () => {
+    const query = new URLSearchParams({ ...BASE, Body: 'Hi by GET' }).toString();
+    const [event] = parseTwilioWebhook(Buffer.alloc(0), {
+      receivedAt: RECEIVED_AT,
+      url: `${INBOUND_URL}?${query}`,
+    });
+    assert.equal(event?.kind, 'message');
+    const m = event;
+    assert.equal(m.providerMessageId, BASE.MessageSid);
+    assert.deepEqual(m.content, { body: 'Hi by GET' });
+  });
+
   it('throws on a body that is not a Twilio message webhook', () => {
     assert.throws(() => parseTwilioWebhook(Buffer.from(''), { receivedAt: RECEIVED_AT }));
     assert.throws(() =>
@@ -342,6 +354,19 @@ describe('Twilio status callbacks', () => {
   it('recognises a status callback by its fields even on the inbound URL', () => {
     const s = status({ ...CALLBACK, MessageStatus: 'delivered' }, INBOUND_URL);
     assert.equal(s.status, 'delivered');
+  });
+
+  it('reads a GET-configured callback from the query, keeping the callback ref', () => {
+    const query = new URLSearchParams({ ...CALLBACK, MessageStatus: 'read' }).toString();
+    const [event] = parseTwilioWebhook(Buffer.alloc(0), {
+      receivedAt: RECEIVED_AT,
+      url: `${STATUS_URL}?ref=msg_01HXYZ&${query}`,
+    });
+    assert.equal(event?.kind, 'status');
+    const s = event;
+    assert.equal(s.status, 'read');
+    assert.equal(s.providerMessageId, CALLBACK.MessageSid);
+    assert.equal(s.callbackData, 'msg_01HXYZ');
   });
 
   it('keeps an inbound-side status (received) as a notice, never fatal', () => {

@@ -218,7 +218,17 @@ function statusEvent(
 }
 
 /**
- * Normalises one verified Twilio webhook. A status callback (it has `MessageStatus` and no
+ * A webhook's parameters: the form body of a POST, or — for a webhook configured with the GET
+ * method, which has no body — the query string of the URL Twilio called (and signed).
+ * @see https://www.twilio.com/docs/usage/webhooks/webhooks-security#validating-signatures-from-twilio
+ */
+export function webhookParams(body: Buffer, url: URL | null): FormParams {
+  if (body.length > 0 || url === null || url.search === '') return parseForm(body);
+  return parseForm(url.search.slice(1));
+}
+
+/**
+ * Normalises one verified Twilio webhook (a POST form, or a GET with its parameters in the query). A status callback (it has `MessageStatus` and no
  * `NumMedia`, or came to the `/status` URL) becomes a `status` event routed by its `From` (the
  * business sender); anything else is an inbound message routed by its `To`. Times are the
  * receive time: Twilio sends none. Throws only on a body that is not a Twilio webhook.
@@ -226,9 +236,9 @@ function statusEvent(
  * @see https://www.twilio.com/docs/messaging/guides/track-outbound-message-status
  */
 export function parseTwilioWebhook(body: Buffer, options: TwilioParseOptions): InboundEvent[] {
-  const params = parseForm(body);
-  if (params.size === 0) throw new Error('not a Twilio webhook: the form body is empty');
   const url = urlOf(options.url);
+  const params = webhookParams(body, url);
+  if (params.size === 0) throw new Error('not a Twilio webhook: the form body is empty');
   const messageStatus = formText(params, 'MessageStatus');
   const toStatusUrl = url !== null && /\/status\/?$/.test(url.pathname);
   if (messageStatus !== undefined && (toStatusUrl || !params.has('NumMedia')))
