@@ -205,6 +205,25 @@ describe('a Twilio conversation through the API', () => {
     assert.ok(served.rawPayload.equals(photo), 'byte for byte');
   });
 
+  it("an agent opening the conversation marks the customer's latest message read through Twilio's typing indicator", async () => {
+    const transcript = await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`);
+    const latest = transcript.json.items.filter((m: any) => m.direction === 'inbound').at(-1);
+    const read = await t.api('POST', `/v1/conversations/${conversationId}/read`);
+    assert.equal(read.status, 200, JSON.stringify(read.json));
+    assert.deepEqual(read.json, { markedOnWhatsApp: true, messageId: latest.id });
+    const indicator = tw.fake.typingIndicators.at(-1)!;
+    assert.equal(field(indicator, 'messageId'), latest.providerMessageId);
+    assert.equal(field(indicator, 'channel'), 'whatsapp');
+    assert.equal(indicator.user, TWILIO_ACCOUNT);
+  });
+
+  it('a read mark Twilio refuses leaves the agent’s read mark standing (no error)', async () => {
+    tw.fake.on('POST', '/v2/Indicators/Typing.json', { status: 503, body: {} }, 1);
+    const read = await t.api('POST', `/v1/conversations/${conversationId}/read`);
+    assert.equal(read.status, 200, JSON.stringify(read.json));
+    assert.equal(read.json.markedOnWhatsApp, false);
+  });
+
   it('CSW-3: a free-form reply goes to Twilio with the sender, recipient and a status callback', async () => {
     const message = await send({ type: 'text', text: { body: 'It ships today.' } });
     const request = tw.fake.messages.at(-1)!;

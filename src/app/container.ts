@@ -478,6 +478,7 @@ function buildProvider(
           messagingServiceSid: str('messagingServiceSid'),
           baseUrl: str('baseUrl'),
           contentBaseUrl: str('contentBaseUrl'),
+          messagingBaseUrl: str('messagingBaseUrl'),
           statusCallbackUrl:
             context && `${context.publicUrl}/webhooks/twilio/${connection.id}/status`,
         },

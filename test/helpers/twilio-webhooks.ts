@@ -30,7 +30,12 @@ export async function fakeTwilioConnection(
   const connection = await t.api('POST', '/v1/connections', {
     provider: 'twilio',
     name: 'Twilio (fake)',
-    config: { baseUrl: fake.url, contentBaseUrl: fake.url, ...options.config },
+    config: {
+      baseUrl: fake.url,
+      contentBaseUrl: fake.url,
+      messagingBaseUrl: fake.url,
+      ...options.config,
+    },
     secrets: { accountSid: TWILIO_ACCOUNT, authToken: TWILIO_TOKEN },
   });
   assert.equal(connection.status, 201, JSON.stringify(connection.json));

@@ -217,6 +217,41 @@ describe('Twilio provider', () => {
     ]);
   });
 
+  it('marks an inbound message read through the typing indicator, exactly as the official client does', async () => {
+    const inbound = `SM${'4'.repeat(32)}`;
+    const client = twilio(ACCOUNT, TOKEN);
+    client.messaging.baseUrl = fake.url;
+    const answer = await client.messaging.v2.typingIndicator.create({
+      channel: 'whatsapp',
+      messageId: inbound,
+    });
+    assert.equal(answer.success, true);
+    const fromClient = shape(fake.last!);
+    const result = await make({ messagingBaseUrl: fake.url }).markRead(CHANNEL, inbound);
+    assert.deepEqual(result, { ok: true, providerMessageId: inbound });
+    const fromParley = shape(fake.last!);
+    assert.deepEqual(fromParley, fromClient);
+    assert.equal(fromParley.path, '/v2/Indicators/Typing.json');
+  });
+
+  it('refuses to mark read an id that is not a Twilio Message SID, without a request', async () => {
+    const before = fake.requests.length;
+    const result = await make({ messagingBaseUrl: fake.url }).markRead(CHANNEL, 'wamid.ABC');
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.failure.reason, 'invalid_request');
+    assert.equal(fake.requests.length, before);
+  });
+
+  it('reports a refused read mark as a failure value carrying Twilio’s code', async () => {
+    fake.on('POST', '/v2/Indicators/Typing.json', twilioError(404, 20404, 'Not found'), 1);
+    const result = await make({ messagingBaseUrl: fake.url }).markRead(
+      CHANNEL,
+      `SM${'5'.repeat(32)}`,
+    );
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.failure.providerCode, '20404');
+  });
+
   it('authenticates with an API key sid and secret when given (Basic auth as the key)', async () => {
     fake.allow('SK0123456789abcdef0123456789abcdef', 'key_secret');
     const keyed = make({

@@ -28,6 +28,10 @@ import { fetchOutcome, headerOf, parseJson, type HttpOutcome } from '../provider
 
 export const DEFAULT_TWILIO_API_URL = 'https://api.twilio.com';
 export const DEFAULT_TWILIO_CONTENT_URL = 'https://content.twilio.com';
+export const DEFAULT_TWILIO_MESSAGING_URL = 'https://messaging.twilio.com';
+
+/** A Twilio Message or Media SID: what the typing indicator accepts as the message to mark read. */
+const MESSAGE_SID_PATTERN = /^(SM|MM)[0-9a-fA-F]{32}$/;
 
 /**
  * One Twilio account as configuration. REST calls authenticate with an API key when one is
@@ -46,6 +50,8 @@ export interface TwilioSettings {
   readonly baseUrl?: string;
   /** `https://content.twilio.com` unless a test points it at a local fake. */
   readonly contentBaseUrl?: string;
+  /** `https://messaging.twilio.com` (typing indicators) unless a test points it at a local fake. */
+  readonly messagingBaseUrl?: string;
   /** Where this connection's status callbacks go (`…/webhooks/twilio/{connectionId}/status`). */
   readonly statusCallbackUrl?: string;
 }
@@ -77,6 +83,7 @@ export interface TwilioProvider extends Provider {
   /** Inbound media bytes by the media URL a webhook named (an inbound message content's `id`). */
   downloadMedia(mediaUrl: string): Promise<MediaDownload>;
   checkConnection(channel?: ChannelAddress): Promise<ConnectionCheck[]>;
+  markRead(channel: ChannelAddress, providerMessageId: string): Promise<SendResult>;
 }
 
 /** A management call (templates, media, account) failed; `failure` says why. */
@@ -113,6 +120,7 @@ export function createTwilioProvider(
   const maxMediaBytes = deps.maxMediaBytes ?? 100 * 1024 * 1024;
   const apiBase = trimSlash(settings.baseUrl ?? DEFAULT_TWILIO_API_URL);
   const contentBase = trimSlash(settings.contentBaseUrl ?? DEFAULT_TWILIO_CONTENT_URL);
+  const messagingBase = trimSlash(settings.messagingBaseUrl ?? DEFAULT_TWILIO_MESSAGING_URL);
   const username =
     settings.apiKeySid && settings.apiKeySecret ? settings.apiKeySid : settings.accountSid;
   const password =
@@ -298,6 +306,33 @@ export function createTwilioProvider(
     };
   }
 
+  /**
+   * Blue ticks for an inbound message. Twilio has no plain read receipt: its typing indicator
+   * (public beta) marks the referenced message read and shows "typing…" to the user until the
+   * next reply is delivered or 25 s pass.
+   * @see https://www.twilio.com/docs/whatsapp/api/typing-indicators-resource
+   */
+  async function markRead(
+    _channel: ChannelAddress,
+    providerMessageId: string,
+  ): Promise<SendResult> {
+    if (!MESSAGE_SID_PATTERN.test(providerMessageId))
+      return {
+        ok: false,
+        failure: {
+          reason: 'invalid_request',
+          details: `Twilio marks messages read by their Message SID (SM…/MM…); ${providerMessageId.slice(0, 40)} is not one`,
+        },
+      };
+    const form = encodeForm([
+      ['messageId', providerMessageId],
+      ['channel', 'whatsapp'],
+    ]);
+    const outcome = await http('POST', `${messagingBase}/v2/Indicators/Typing.json`, { form });
+    if (!isSuccess(outcome)) return { ok: false, failure: failureOf(outcome) };
+    return { ok: true, providerMessageId };
+  }
+
   function verifyWebhook(request: RawWebhook): VerifyResult {
     if (!settings.authToken)
       return {
@@ -421,6 +456,7 @@ export function createTwilioProvider(
   return {
     kind: 'twilio',
     send,
+    markRead,
     verifyWebhook,
     parseWebhook: (request: RawWebhook) =>
       parseTwilioWebhook(request.body, { receivedAt: now(), url: request.url }),

@@ -176,6 +176,21 @@ export class FakeTwilioServer {
     };
   }
 
+  /** The typing indicator, which also marks the referenced inbound message read. */
+  #typing(request: RecordedTwilioRequest): TwilioFakeReply {
+    const messageId = request.form.get('messageId')?.[0] ?? '';
+    if (request.form.get('channel')?.[0] !== 'whatsapp')
+      return twilioError(400, 20001, 'Invalid channel: must be whatsapp');
+    if (!/^(SM|MM)[0-9a-fA-F]{32}$/.test(messageId))
+      return twilioError(400, 20001, 'Invalid messageId');
+    return { status: 200, body: { success: true } };
+  }
+
+  /** Typing indicators (read marks) received, oldest first. */
+  get typingIndicators(): RecordedTwilioRequest[] {
+    return this.requests.filter((r) => r.path === '/v2/Indicators/Typing.json');
+  }
+
   #contents(request: RecordedTwilioRequest): TwilioFakeReply {
     const size = Math.max(1, Number(request.query.PageSize ?? 50));
     const page = Math.max(0, Number(request.query.Page ?? 0));
@@ -219,6 +234,8 @@ export class FakeTwilioServer {
       request.path === `/2010-04-01/Accounts/${this.accountSid}/Messages.json`
     ) {
       reply = this.#created(request);
+    } else if (request.method === 'POST' && request.path === '/v2/Indicators/Typing.json') {
+      reply = this.#typing(request);
     } else if (
       request.method === 'GET' &&
       (request.path === '/v1/ContentAndApprovals' || request.path === '/v1/Content')
