@@ -259,6 +259,65 @@ describe('a Twilio conversation through the API', () => {
     assert.ok(message.readAt);
   });
 
+  it('a customer reply names the message it answers: Twilio’s OriginalRepliedMessageSid, linked to Parley’s message', async () => {
+    const answered = tw.fake.messages.at(-1)!;
+    const inbound = inboundText(CUSTOMER, 'Great, thanks!', {
+      OriginalRepliedMessageSid: messageSidOf(answered),
+      OriginalRepliedMessageSender: BUSINESS_SENDER,
+    });
+    const response = await postTwilio(t.parley.http, tw.webhookUrl, inbound);
+    assert.equal(response.status, 200, response.text);
+    await t.settle();
+    const items = (await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`))
+      .json.items;
+    const ours = items.find((m: any) => m.providerMessageId === messageSidOf(answered));
+    const reply = items.find((m: any) => m.providerMessageId === inbound.MessageSid);
+    assert.deepEqual(reply.content.context, {
+      id: messageSidOf(answered),
+      from: BUSINESS_SENDER.replace('whatsapp:+', ''),
+      messageId: ours.id,
+    });
+    assert.equal(reply.quotedMessageId, messageSidOf(answered));
+    // A reply to a message Parley never saw keeps Twilio's id, with no link.
+    const unseen = nextSid();
+    const unknown = inboundText(CUSTOMER, 'And this?', {
+      OriginalRepliedMessageSid: unseen,
+      OriginalRepliedMessageSender: BUSINESS_SENDER,
+    });
+    await postTwilio(t.parley.http, tw.webhookUrl, unknown);
+    await t.settle();
+    const loose = (
+      await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`)
+    ).json.items.find((m: any) => m.providerMessageId === unknown.MessageSid);
+    assert.equal(loose.content.context.id, unseen);
+    assert.equal(loose.content.context.messageId, undefined);
+  });
+
+  it('a quote-reply on Twilio goes without the quote (the Messages API has none) and says so', async () => {
+    const items = (await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`))
+      .json.items;
+    const quoted = items.filter((m: any) => m.direction === 'inbound').at(-1);
+    const before = tw.fake.messages.length;
+    const message = await send({
+      type: 'text',
+      text: { body: 'You are welcome.' },
+      replyTo: quoted.id,
+    });
+    assert.equal(message.status, 'accepted', JSON.stringify(message));
+    assert.match(
+      message.reasonDetail,
+      /^Sent without the quote: Twilio's Messages API has no field/,
+    );
+    assert.equal(tw.fake.messages.length, before + 1);
+    const request = tw.fake.messages.at(-1)!;
+    assert.deepEqual(
+      [...request.form.keys()].sort(),
+      ['Body', 'From', 'StatusCallback', 'To'],
+      'nothing Twilio does not know is sent',
+    );
+    sids.set(request, message.providerMessageId);
+  });
+
   it('CSW-5: a late 63016 callback fails the message with window_closed and Twilio code 63016', async () => {
     const message = await send({ type: 'text', text: { body: 'Anything else I can help with?' } });
     const request = tw.fake.messages.at(-1)!;

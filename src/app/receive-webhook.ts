@@ -271,6 +271,11 @@ async function receiveMessage(
     } else {
       await tx.conversations.touch(conversation.id, m.at);
     }
+    // A reply names the provider's id of the message it answers; Parley's own id goes with it
+    // when that message is stored here (sent by the business or received earlier).
+    const quoted = m.context?.id
+      ? await tx.messages.findByProviderId(channel.id, m.context.id)
+      : null;
     const inserted = await tx.messages.insert({
       workspaceId: channel.workspaceId,
       channelId: channel.id,
@@ -280,7 +285,7 @@ async function receiveMessage(
       type: m.type,
       content: toJson({
         content: m.content,
-        context: m.context,
+        context: quoted ? { ...m.context, messageId: quoted.id } : m.context,
         referral: m.referral,
         errors: m.errors,
       }),
@@ -324,6 +329,7 @@ async function receiveMessage(
         profileName: m.profileName ?? null,
         content: toJson(m.content),
         context: m.context ? toJson(m.context) : null,
+        replyToMessageId: quoted?.id ?? null,
         mediaId: media?.id ?? null,
       }),
     );

@@ -126,6 +126,8 @@ async function send(
       };
     replyTo = quoted.providerMessageId;
   }
+  // Parley keeps the link either way; a provider that cannot quote sends the reply without it.
+  const quoteNote = replyTo !== null ? await quoteLimitation(deps, channel) : null;
 
   const attempt = store.transaction(async (tx): Promise<SendOutcome | DeferredOutcome> => {
     // The same key may race in twice: re-check inside the transaction.
@@ -186,7 +188,8 @@ async function send(
       text: checked?.renderedText ?? summarise(input.content),
       status: refusal ? 'refused' : 'pending',
       reason: refusal?.reason ?? null,
-      reasonDetail: refusal?.detail ?? warning,
+      reasonDetail:
+        refusal?.detail ?? ([warning, quoteNote].filter((n) => n !== null).join(' ') || null),
       providerMessageId: null,
       providerError: null,
       idempotencyKey: input.idempotencyKey ?? null,
@@ -236,6 +239,15 @@ async function send(
     if (!replay) throw error;
     return replay;
   });
+}
+
+/** Why the channel's provider sends a quote-reply without the quote, or null when it quotes. */
+async function quoteLimitation(deps: AppDeps, channel: Channel): Promise<string | null> {
+  const connection = await deps.lookups.connection(channel.connectionId);
+  const reason = connection
+    ? deps.providers.forConnection(connection).limitations?.quoteReply
+    : undefined;
+  return reason === undefined ? null : `Sent without the quote: ${reason}.`;
 }
 
 /** Rolls back a send whose Idempotency-Key a concurrent request won. */

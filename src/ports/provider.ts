@@ -96,9 +96,19 @@ export interface ConnectionCheck {
   readonly fix?: string;
 }
 
+/**
+ * What a provider cannot carry on WhatsApp, each with the reason a user is shown. Absent means
+ * supported; the app decides what to do instead (send without, or refuse).
+ */
+export interface ProviderLimitations {
+  /** A quote-reply (`replyTo`) cannot be sent as a quote: the message goes without it. */
+  readonly quoteReply?: string;
+}
+
 /** One provider connection, ready to use (credentials already decrypted by the app). */
 export interface Provider {
   readonly kind: ProviderKind;
+  readonly limitations?: ProviderLimitations;
   send(request: SendRequest): Promise<SendResult>;
   /** Marks an inbound message read on WhatsApp (blue ticks). */
   markRead?(channel: ChannelAddress, providerMessageId: string): Promise<SendResult>;

@@ -455,6 +455,10 @@ export function createTwilioProvider(
 
   return {
     kind: 'twilio',
+    limitations: {
+      quoteReply:
+        "Twilio's Messages API has no field for the message being answered, so WhatsApp shows this reply without the quoted message",
+    },
     send,
     markRead,
     verifyWebhook,
