@@ -205,6 +205,60 @@ describe('a Twilio conversation through the API', () => {
     assert.ok(served.rawPayload.equals(photo), 'byte for byte');
   });
 
+  it('every MediaUrl{N} of one message is fetched with credentials and stored with its own content type', async () => {
+    const files = [
+      {
+        bytes: Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(64, 1)]),
+        type: 'image/jpeg',
+      },
+      {
+        bytes: Buffer.concat([Buffer.from('\x89PNG\r\n'), Buffer.alloc(64, 2)]),
+        type: 'image/png',
+      },
+      { bytes: Buffer.from('%PDF-1.4 receipt'), type: 'application/pdf' },
+    ];
+    const paths = files.map(
+      (_, n) =>
+        `/2010-04-01/Accounts/${TWILIO_ACCOUNT}/Messages/MM${'8'.repeat(32)}/Media/ME${String(n).repeat(32)}`,
+    );
+    const fields: Record<string, string> = { MessageType: 'image', NumMedia: String(files.length) };
+    files.forEach((file, n) => {
+      fields[`MediaUrl${n}`] = tw.fake.addMedia(paths[n]!, file.bytes, file.type);
+      fields[`MediaContentType${n}`] = file.type;
+    });
+    const inbound = inboundText(CUSTOMER, 'Photos and the receipt', fields);
+    const response = await postTwilio(t.parley.http, tw.webhookUrl, inbound);
+    assert.equal(response.status, 200, response.text);
+    await t.settle();
+    assert.equal(await t.parley.media.runOnce(), files.length);
+    for (const path of paths) {
+      const fetched = tw.fake.requests.filter((r) => r.path === path);
+      assert.equal(fetched.length, 1, `${path} fetched once`);
+      assert.equal(fetched[0]!.user, TWILIO_ACCOUNT, 'fetched with the account credentials');
+    }
+    const transcript = await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`);
+    const listed = transcript.json.items.find(
+      (m: any) => m.providerMessageId === inbound.MessageSid,
+    );
+    const message = (await t.api('GET', `/v1/messages/${listed.id}`)).json;
+    assert.equal(message.text, 'Photos and the receipt');
+    const copies = [message.content.media, ...message.content.extraMedia];
+    assert.deepEqual(
+      copies.map((c: any) => [c.state, c.contentType, c.size]),
+      files.map((f) => ['stored', f.type, f.bytes.length]),
+    );
+    for (const [n, copy] of copies.entries()) {
+      const served = await t.parley.http.inject({
+        method: 'GET',
+        url: copy.url,
+        headers: { authorization: `Bearer ${t.apiKey}` },
+      });
+      assert.equal(served.statusCode, 200);
+      assert.equal(served.headers['content-type'], files[n]!.type);
+      assert.ok(served.rawPayload.equals(files[n]!.bytes), 'byte for byte');
+    }
+  });
+
   it("an agent opening the conversation marks the customer's latest message read through Twilio's typing indicator", async () => {
     const transcript = await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`);
     const latest = transcript.json.items.filter((m: any) => m.direction === 'inbound').at(-1);

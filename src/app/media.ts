@@ -46,11 +46,38 @@ export function mediaSummary(media: MediaRecord): Json {
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
+interface MediaItem {
+  readonly providerMediaId: string;
+  readonly mimeType: string | null;
+  readonly filename: string | null;
+}
+
 /**
- * Inside the transaction that stores an inbound media message: its media row and a durable
- * download job, so a crash after the webhook is processed cannot lose the media. The message's
- * content points at the copy from the start (`content.media`, state `pending`). Returns the
- * media row (null for a message without media).
+ * The media an inbound message's content names: its own (`id`), then any others it carried in
+ * `media` (Twilio's `MediaUrl1…`; an entry's `id`, else its `url`, is the provider's handle).
+ */
+function mediaItems(own: Record<string, unknown>): MediaItem[] {
+  const first = str(own.id);
+  if (first === null) return [];
+  const items: MediaItem[] = [
+    { providerMediaId: first, mimeType: str(own.mime_type), filename: str(own.filename) },
+  ];
+  const listed = Array.isArray(own.media) ? (own.media as unknown[]) : [];
+  for (const entry of listed) {
+    const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
+    const handle = str(e.id) ?? str(e.url);
+    if (handle === null || handle === first) continue;
+    items.push({ providerMediaId: handle, mimeType: str(e.mime_type), filename: str(e.filename) });
+  }
+  return items;
+}
+
+/**
+ * Inside the transaction that stores an inbound media message: a media row and a durable
+ * download job for each media it carried, so a crash after the webhook is processed cannot lose
+ * any. The message's content points at the copies from the start (`content.media`, and
+ * `content.extraMedia` for the second and later, state `pending`). Returns the first media row
+ * (null for a message without media).
  */
 export async function queueMediaDownload(
   deps: AppDeps,
@@ -63,41 +90,71 @@ export async function queueMediaDownload(
     string,
     unknown
   >;
-  const providerMediaId = str(own.id);
-  if (providerMediaId === null) return null;
+  const items = mediaItems(own);
+  if (items.length === 0) return null;
   const now = deps.clock.now();
-  const created = await tx.providerRecords.media.create({
-    workspaceId: message.workspaceId,
-    messageId: message.id,
-    channelId: message.channelId,
-    providerMediaId,
-    mimeType: str(own.mime_type),
-    filename: str(own.filename),
-    createdAt: now,
-  });
-  if (!created.inserted) return created.record;
-  await tx.jobs.enqueue(MEDIA_QUEUE, { mediaId: created.record.id } satisfies MediaJob, {
-    id: `media:${created.record.id}`,
-    key: message.channelId,
-    runAt: now,
-  });
-  await pointMessageAt(tx, message, created.record, now);
-  return created.record;
+  const rows: MediaRecord[] = [];
+  let inserted = false;
+  for (const [position, item] of items.entries()) {
+    const created = await tx.providerRecords.media.create({
+      workspaceId: message.workspaceId,
+      messageId: message.id,
+      position,
+      channelId: message.channelId,
+      ...item,
+      createdAt: now,
+    });
+    rows.push(created.record);
+    if (!created.inserted) continue;
+    inserted = true;
+    await tx.jobs.enqueue(MEDIA_QUEUE, { mediaId: created.record.id } satisfies MediaJob, {
+      id: `media:${created.record.id}`,
+      key: message.channelId,
+      runAt: now,
+    });
+  }
+  if (inserted) await writeSummaries(tx, message, rows, now);
+  return rows[0] ?? null;
 }
 
-/** Writes `content.media` on the message (its other content untouched). */
-async function pointMessageAt(
+/**
+ * Writes `content.media` (the first media) and, when the message carried more, `content.extraMedia`
+ * (the others, by position) on the message, its other content untouched.
+ */
+async function writeSummaries(
   store: Store,
   message: MessageRecord,
-  media: MediaRecord,
+  rows: readonly MediaRecord[],
   at: number,
 ): Promise<void> {
+  const [first, ...others] = rows;
+  if (!first) return;
   const content = message.content;
   const base =
     typeof content === 'object' && content !== null && !Array.isArray(content)
       ? content
       : { content };
-  await store.messages.update(message.id, { content: { ...base, media: mediaSummary(media) } }, at);
+  const next: Record<string, Json> = { ...base, media: mediaSummary(first) };
+  if (others.length > 0) next.extraMedia = others.map(mediaSummary);
+  await store.messages.update(message.id, { content: next }, at);
+}
+
+/**
+ * Re-reads the message's media rows (one of them just changed) and writes their summaries. Two
+ * media of one message may finish at once: reading the rows again after the write catches a
+ * summary written from a read that came before the other's change, and writes it again.
+ */
+async function pointMessageAt(store: Store, message: MessageRecord, at: number): Promise<void> {
+  const summaries = (rows: readonly MediaRecord[]): string =>
+    JSON.stringify(rows.map(mediaSummary));
+  let rows = await store.providerRecords.media.listByMessage(message.id);
+  for (let pass = 0; pass < 3; pass++) {
+    await writeSummaries(store, message, rows, at);
+    if (rows.length < 2) return;
+    const again = await store.providerRecords.media.listByMessage(message.id);
+    if (summaries(again) === summaries(rows)) return;
+    rows = again;
+  }
 }
 
 const EXTENSIONS: Readonly<Record<string, string>> = {
@@ -151,7 +208,7 @@ async function finish(
   const updated = await deps.store.providerRecords.media.update(media.id, patch, now);
   if (!updated) return { ...media, state: 'erased' };
   const message = await deps.store.messages.get(media.messageId);
-  if (message) await pointMessageAt(deps.store, message, updated, now);
+  if (message) await pointMessageAt(deps.store, message, now);
   return updated;
 }
 
@@ -230,7 +287,7 @@ export async function downloadMedia(
     return 'skipped';
   }
   const message = await store.messages.get(media.messageId);
-  if (message) await pointMessageAt(store, message, stored, now);
+  if (message) await pointMessageAt(store, message, now);
   await store.jobs.complete(job.id);
   return 'stored';
 }

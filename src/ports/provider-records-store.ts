@@ -18,8 +18,10 @@ export type MediaState = (typeof MEDIA_STATES)[number];
 export interface MediaRecord {
   id: string;
   workspaceId: string;
-  /** The inbound message the media arrived with (one media row per message). */
+  /** The inbound message the media arrived with. */
   messageId: string;
+  /** 0 for the message's (first) media; 1, 2 … for the others it carried (Twilio `MediaUrl{N}`). */
+  position: number;
   channelId: string;
   /** The provider's media id (Meta `image.id` …), valid for a limited time. */
   providerMediaId: string;
@@ -44,6 +46,7 @@ export interface MediaRecord {
 export type NewMediaRecord = Omit<
   MediaRecord,
   | 'id'
+  | 'position'
   | 'state'
   | 'contentType'
   | 'blobKey'
@@ -53,7 +56,10 @@ export type NewMediaRecord = Omit<
   | 'error'
   | 'updatedAt'
   | 'storedAt'
->;
+> & {
+  /** Which of the message's media (default 0, its first). */
+  readonly position?: number;
+};
 
 export type MediaPatch = Partial<
   Pick<
@@ -125,10 +131,16 @@ export interface HistoryMoveCounts {
 
 export interface ProviderRecordsStore {
   media: {
-    /** Creates the media row of a message; a message that has one keeps it (not inserted again). */
+    /**
+     * Creates a media row of a message at its position; a (message, position) that has one keeps
+     * it (not inserted again).
+     */
     create(input: NewMediaRecord): Promise<InsertResult<MediaRecord>>;
     get(id: string): Promise<MediaRecord | null>;
+    /** The message's first media (position 0). */
     findByMessage(messageId: string): Promise<MediaRecord | null>;
+    /** Every media row of a message, by position. */
+    listByMessage(messageId: string): Promise<MediaRecord[]>;
     /** Null when there is no such row or it was erased (an erased row never changes again). */
     update(id: string, patch: MediaPatch, at: number): Promise<MediaRecord | null>;
   };

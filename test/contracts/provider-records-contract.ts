@@ -150,6 +150,53 @@ export function runProviderRecordsContract(
         assert.equal(await store().providerRecords.media.get('no-such-media'), null);
       });
 
+      it('keeps several media of one message by position; each position is created once', async () => {
+        const t = await seed(store());
+        const contact = await store().contacts.upsert({
+          workspaceId: t.workspace.id,
+          waId: '447700900011',
+          at: T0,
+        });
+        const message = await store().messages.insert(inbound(t, contact));
+        const input = {
+          workspaceId: t.workspace.id,
+          messageId: message.record.id,
+          channelId: t.channel.id,
+          mimeType: 'image/jpeg',
+          filename: null,
+          createdAt: T0,
+        };
+        const second = await store().providerRecords.media.create({
+          ...input,
+          position: 1,
+          providerMediaId: 'https://api.twilio.example/Media/ME1',
+        });
+        const first = await store().providerRecords.media.create({
+          ...input,
+          providerMediaId: 'https://api.twilio.example/Media/ME0',
+        });
+        assert.equal(first.inserted, true);
+        assert.equal(second.inserted, true);
+        assert.equal(first.record.position, 0);
+        assert.equal(second.record.position, 1);
+        const again = await store().providerRecords.media.create({
+          ...input,
+          position: 1,
+          providerMediaId: 'other',
+        });
+        assert.equal(again.inserted, false);
+        assert.deepEqual(again.record, second.record);
+        assert.deepEqual(
+          await store().providerRecords.media.findByMessage(message.record.id),
+          first.record,
+        );
+        assert.deepEqual(await store().providerRecords.media.listByMessage(message.record.id), [
+          first.record,
+          second.record,
+        ]);
+        assert.deepEqual(await store().providerRecords.media.listByMessage('no-such-message'), []);
+      });
+
       it('records a stored download: key, size, sha256, content type, attempts and times', async () => {
         const t = await seed(store());
         const contact = await store().contacts.upsert({

@@ -21,6 +21,7 @@ export type MediaTable = {
   id: string;
   workspace_id: string;
   message_id: string;
+  position: number;
   channel_id: string;
   provider_media_id: string;
   state: string;
@@ -84,6 +85,7 @@ function toMedia(row: Selectable<MediaTable>): MediaRecord {
     id: row.id,
     workspaceId: row.workspace_id,
     messageId: row.message_id,
+    position: row.position,
     channelId: row.channel_id,
     providerMediaId: row.provider_media_id,
     // Only this repository writes the column, from the closed set.
@@ -142,6 +144,7 @@ export function providerRecordsRepository(ctx: StoreContext): ProviderRecordsSto
         id: newId(),
         workspace_id: input.workspaceId,
         message_id: input.messageId,
+        position: input.position ?? 0,
         channel_id: input.channelId,
         provider_media_id: input.providerMediaId,
         state: 'pending',
@@ -160,12 +163,15 @@ export function providerRecordsRepository(ctx: StoreContext): ProviderRecordsSto
       const inserted = await db()
         .insertInto('media')
         .values(row)
-        .onConflict((oc) => oc.column('message_id').doNothing())
+        .onConflict((oc) => oc.columns(['message_id', 'position']).doNothing())
         .returningAll()
         .executeTakeFirst();
       if (inserted) return { inserted: true, record: toMedia(inserted) };
-      const existing = await media.findByMessage(input.messageId);
-      if (!existing) throw new Error(`media row of message ${input.messageId} vanished`);
+      const existing = (await media.listByMessage(input.messageId)).find(
+        (m) => m.position === row.position,
+      );
+      if (!existing)
+        throw new Error(`media row ${row.position} of message ${input.messageId} vanished`);
       return { inserted: false, record: existing };
     },
     async get(id) {
@@ -181,8 +187,18 @@ export function providerRecordsRepository(ctx: StoreContext): ProviderRecordsSto
         .selectFrom('media')
         .selectAll()
         .where('message_id', '=', messageId)
+        .where('position', '=', 0)
         .executeTakeFirst();
       return row ? toMedia(row) : null;
+    },
+    async listByMessage(messageId) {
+      const rows = await db()
+        .selectFrom('media')
+        .selectAll()
+        .where('message_id', '=', messageId)
+        .orderBy('position')
+        .execute();
+      return rows.map(toMedia);
     },
     async update(id, patch, at) {
       const set: Partial<MediaTable> = { updated_at: at };
