@@ -120,6 +120,82 @@ describe('sending every message type', () => {
     });
   }
 
+  it('LIM-6: extraMedia goes as consecutive messages, one media each, the caption on the first', async () => {
+    const sent = await t.api('POST', '/v1/messages', {
+      channelId: t.channel.id,
+      to: TO,
+      type: 'image',
+      image: { link: 'https://example.com/front.jpg', caption: 'Both sides' },
+      extraMedia: [
+        { link: 'https://example.com/back.jpg' },
+        { type: 'document', link: 'https://example.com/manual.pdf', filename: 'manual.pdf' },
+      ],
+    });
+    assert.equal(sent.status, 202, JSON.stringify(sent.json));
+    assert.equal(sent.json.messages.length, 3);
+    assert.equal(sent.json.messages[0].id, sent.json.id);
+    const ids: string[] = sent.json.messages.map((m: { id: string }) => m.id);
+    const outboundOf = () => {
+      const outbound = t.world.outbound(t.channel.providerKey);
+      return ids.map((id) => outbound.find((o) => o.callbackData === id));
+    };
+    // LIM-2 paces the pair: each settle lets the next message of the group go.
+    for (let i = 0; i < 6 && outboundOf().some((o) => o === undefined); i++) await t.settle(12_000);
+    const delivered = outboundOf();
+    const order = delivered.map((o) => t.world.outbound(t.channel.providerKey).indexOf(o!));
+    assert.deepEqual(
+      order,
+      [...order].sort((a, b) => a - b),
+      'sent in order',
+    );
+    assert.deepEqual(
+      delivered.map((o: any) => [o?.type, o?.content?.link, o?.content?.caption]),
+      [
+        ['image', 'https://example.com/front.jpg', 'Both sides'],
+        ['image', 'https://example.com/back.jpg', undefined],
+        ['document', 'https://example.com/manual.pdf', undefined],
+      ],
+    );
+  });
+
+  it('refuses extraMedia it cannot send with a precise problem, storing nothing', async () => {
+    const before = t.world.outbound(t.channel.providerKey).length;
+    for (const [body, detail] of [
+      [
+        {
+          type: 'image',
+          image: { link: 'https://example.com/a.jpg' },
+          extraMedia: [{ type: 'audio', link: 'https://example.com/a.ogg', caption: 'no' }],
+        },
+        /^extraMedia\[0\]: audio messages take no caption$/,
+      ],
+      [
+        {
+          type: 'image',
+          image: { link: 'https://example.com/a.jpg' },
+          extraMedia: Array.from({ length: 10 }, (_, n) => ({
+            link: `https://example.com/${n}.jpg`,
+          })),
+        },
+        /extraMedia/,
+      ],
+      [
+        { type: 'text', text: { body: 'hi' }, extraMedia: [{ link: 'https://example.com/a.jpg' }] },
+        /extraMedia/,
+      ],
+    ] as const) {
+      const refused = await t.api('POST', '/v1/messages', {
+        channelId: t.channel.id,
+        to: TO,
+        ...body,
+      });
+      assert.equal(refused.status, 400, JSON.stringify(refused.json));
+      assert.match(refused.json.detail, detail);
+    }
+    await t.settle(12_000);
+    assert.equal(t.world.outbound(t.channel.providerKey).length, before);
+  });
+
   it('delivers a reaction to the customer message and a quoted reply', async () => {
     const transcript = (await t.api('GET', '/v1/conversations')).json.items[0];
     const inbound = (

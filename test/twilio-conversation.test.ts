@@ -3,10 +3,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RecordedTwilioRequest } from '../src/adapters/providers/twilio/testing/fake-twilio-server.ts';
+import twilio from 'twilio';
 import { startTestParley, type TestParley } from './helpers/parley.ts';
 import {
   BUSINESS_SENDER,
   TWILIO_ACCOUNT,
+  TWILIO_TOKEN,
   fakeTwilioConnection,
   inboundText,
   nextSid,
@@ -21,6 +23,17 @@ const CUSTOMER = '447700900123';
 const HX_ORDER = 'HX0123456789abcdef0123456789abcdef';
 
 const field = (r: RecordedTwilioRequest, name: string): string | undefined => r.form.get(name)?.[0];
+
+/** What makes two requests the same for Twilio: method, path, credentials, content type, fields. */
+function shape(r: RecordedTwilioRequest) {
+  return {
+    method: r.method,
+    path: r.path,
+    authorization: r.headers.authorization,
+    contentType: String(r.headers['content-type']).split(';')[0],
+    form: [...r.form].map(([k, v]) => [k, [...v]] as const).sort(([x], [y]) => x.localeCompare(y)),
+  };
+}
 
 describe('a Twilio conversation through the API', () => {
   let t: TestParley;
@@ -370,6 +383,59 @@ describe('a Twilio conversation through the API', () => {
       'nothing Twilio does not know is sent',
     );
     sids.set(request, message.providerMessageId);
+  });
+
+  it('LIM-6: extraMedia goes as one Twilio request per media, each exactly as the official client sends it', async () => {
+    const FRONT = 'https://cdn.example.com/front.jpg';
+    const BACK = 'https://cdn.example.com/back.jpg';
+    const MANUAL = 'https://cdn.example.com/manual.pdf';
+    const group = {
+      channelId: tw.channelId,
+      to: CUSTOMER,
+      type: 'image',
+      image: { link: FRONT, caption: 'Both sides and the manual' },
+      extraMedia: [{ link: BACK }, { type: 'document', link: MANUAL }],
+    };
+    const key = { 'idempotency-key': 'album-1042' };
+    const before = tw.fake.messages.length;
+    const sent = await t.api('POST', '/v1/messages', group, key);
+    assert.equal(sent.status, 202, JSON.stringify(sent.json));
+    assert.equal(sent.json.messages.length, 3);
+    for (let i = 0; i < 4 && tw.fake.messages.length < before + 3; i++) await t.settle(10_000);
+    const fromParley = tw.fake.messages.slice(before);
+    assert.equal(fromParley.length, 3, 'one request per media');
+    // Twilio ignores every MediaUrl of a WhatsApp request after the first: never more than one.
+    assert.deepEqual(
+      fromParley.map((r) => r.form.get('MediaUrl')),
+      [[FRONT], [BACK], [MANUAL]],
+    );
+    // What the official client sends for the same album, sent the way Twilio advises.
+    const client = twilio(TWILIO_ACCOUNT, TWILIO_TOKEN);
+    client.api.baseUrl = tw.fake.url;
+    const album: Array<{ body?: string; mediaUrl: string[] }> = [
+      { body: 'Both sides and the manual', mediaUrl: [FRONT] },
+      { mediaUrl: [BACK] },
+      { mediaUrl: [MANUAL] },
+    ];
+    for (const [n, item] of album.entries()) {
+      await client.messages.create({
+        to: `whatsapp:+${CUSTOMER}`,
+        from: BUSINESS_SENDER,
+        ...item,
+        statusCallback: field(fromParley[n]!, 'StatusCallback')!,
+      });
+      assert.deepEqual(shape(fromParley[n]!), shape(tw.fake.last!));
+    }
+    // The same Idempotency-Key again: every message of the group is a replay, nothing is resent.
+    const replay = await t.api('POST', '/v1/messages', group, key);
+    assert.equal(replay.status, 200, JSON.stringify(replay.json));
+    assert.equal(replay.headers['idempotent-replayed'], 'true');
+    assert.deepEqual(
+      replay.json.messages.map((m: { id: string }) => m.id),
+      sent.json.messages.map((m: { id: string }) => m.id),
+    );
+    await t.settle(10_000);
+    assert.equal(tw.fake.messages.length, before + 3 + album.length);
   });
 
   it('CSW-5: a late 63016 callback fails the message with window_closed and Twilio code 63016', async () => {

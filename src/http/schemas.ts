@@ -52,6 +52,31 @@ const templateParameter = z
   })
   .loose();
 
+/** LIM-6: WhatsApp carries one media per message; a group is sent as consecutive messages. */
+export const MAX_EXTRA_MEDIA = 9;
+
+const extraMedia = z
+  .array(
+    z
+      .object({
+        type: z
+          .enum(['image', 'video', 'audio', 'document', 'sticker'])
+          .optional()
+          .describe("The item's media type; the message's own type when omitted"),
+        id: z.string().min(1).optional(),
+        link: z.url().optional(),
+        caption: z.string().optional(),
+        filename: z.string().optional(),
+      })
+      .strict(),
+  )
+  .min(1)
+  .max(MAX_EXTRA_MEDIA)
+  .optional()
+  .describe(
+    'More media after this one (up to 9). WhatsApp carries one media per message, so each is sent as its own message right after the first, in order',
+  );
+
 const envelope = {
   channelId: id.describe('The channel (business number) to send from'),
   to: z.string().min(6).max(20).describe('Recipient phone number, E.164 with or without +'),
@@ -66,11 +91,11 @@ export const sendMessageBody = z.discriminatedUnion('type', [
       text: z.object({ body: z.string().min(1), preview_url: z.boolean().optional() }).strict(),
     })
     .strict(),
-  z.object({ ...envelope, type: z.literal('image'), image: media }).strict(),
-  z.object({ ...envelope, type: z.literal('video'), video: media }).strict(),
-  z.object({ ...envelope, type: z.literal('audio'), audio: media }).strict(),
-  z.object({ ...envelope, type: z.literal('document'), document: media }).strict(),
-  z.object({ ...envelope, type: z.literal('sticker'), sticker: media }).strict(),
+  z.object({ ...envelope, type: z.literal('image'), image: media, extraMedia }).strict(),
+  z.object({ ...envelope, type: z.literal('video'), video: media, extraMedia }).strict(),
+  z.object({ ...envelope, type: z.literal('audio'), audio: media, extraMedia }).strict(),
+  z.object({ ...envelope, type: z.literal('document'), document: media, extraMedia }).strict(),
+  z.object({ ...envelope, type: z.literal('sticker'), sticker: media, extraMedia }).strict(),
   z
     .object({
       ...envelope,

@@ -14,6 +14,7 @@ import {
 } from '../../app/admin.ts';
 import { NotFound, getEligibility, getMessage } from '../../app/queries.ts';
 import { sendMessage } from '../../app/send-message.ts';
+import { sendMediaGroup } from '../../app/send-media-group.ts';
 import {
   assignConversation,
   closeConversation,
@@ -84,15 +85,42 @@ export function registerApiRoutes(
       },
     },
     async (request, reply) => {
-      const { channelId, to, replyTo, ...content } = request.body;
-      const outcome = await sendMessage(deps, {
+      const { channelId, to, replyTo, ...rest } = request.body;
+      const { extraMedia, ...content } = { extraMedia: undefined, ...rest };
+      const input = {
         workspaceId: request.workspaceId,
         channelId,
         to,
         replyTo,
         content,
         idempotencyKey: request.headers['idempotency-key'],
-      });
+      };
+      if (extraMedia !== undefined) {
+        const group = await sendMediaGroup(deps, input, extraMedia);
+        if (group.kind === 'invalid') throw new ApiProblem(group.code, group.detail);
+        const messages = group.messages.map((o) => messageView(o.message));
+        if (group.messages.every((o) => o.replayed)) reply.header('Idempotent-Replayed', 'true');
+        const first = group.first;
+        if (first.kind === 'refused')
+          return sendProblem(
+            reply,
+            problem(
+              first.message.reason ?? 'invalid_request',
+              first.message.reasonDetail ?? 'refused',
+              {
+                messageId: first.message.id,
+                message: messageView(first.message),
+              },
+            ),
+          );
+        options.onMessageQueued();
+        return reply.status(first.replayed ? 200 : 202).send({
+          ...messageView(first.message),
+          messages,
+          ...(group.incomplete ? { incomplete: group.incomplete } : {}),
+        });
+      }
+      const outcome = await sendMessage(deps, input);
       if (outcome.kind === 'invalid') throw new ApiProblem(outcome.code, outcome.detail);
       if (outcome.replayed) reply.header('Idempotent-Replayed', 'true');
       if (outcome.kind === 'refused') {
