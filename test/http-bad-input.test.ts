@@ -692,6 +692,164 @@ describe('bad input to the /v1 API', () => {
     });
   });
 
+  describe('LIM-6: POST /v1/media refuses a file WhatsApp would not take, before anything is stored', () => {
+    const PNG = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const upload = (payload: Buffer, type: string, query = '') =>
+      rawRequest(t, {
+        method: 'POST',
+        url: `/v1/media?channelId=${t.channel.id}${query}`,
+        payload,
+        headers: { 'content-type': type, 'x-filename': 'file.bin' },
+      });
+
+    it('LIM-6: an image over 5 MB is 413 payload_too_large with the limit in the detail', async () => {
+      await refusedWithoutWrites(
+        t,
+        () => upload(Buffer.alloc(5 * 1024 * 1024 + 1), 'image/jpeg'),
+        413,
+        'payload_too_large',
+        /image file is 5242881 bytes; WhatsApp allows at most 5242880/,
+      );
+    });
+
+    it('LIM-6: a sticker over 500 KB is 413; an audio file of 17 MB too', async () => {
+      await refusedWithoutWrites(
+        t,
+        () => upload(Buffer.alloc(500 * 1024 + 1), 'image/webp'),
+        413,
+        'payload_too_large',
+        /sticker file is 512001 bytes/,
+      );
+      await refusedWithoutWrites(
+        t,
+        () => upload(Buffer.alloc(17 * 1024 * 1024), 'audio/mpeg'),
+        413,
+        'payload_too_large',
+        /audio file is 17825792 bytes; WhatsApp allows at most 16777216/,
+      );
+    });
+
+    it('LIM-6: a type WhatsApp does not take for that message type is 415 naming the types it takes', async () => {
+      await refusedWithoutWrites(
+        t,
+        () => upload(PNG, 'image/gif', '&type=image'),
+        415,
+        'unsupported_media_type',
+        /image files must be image\/jpeg, image\/png; got image\/gif/,
+      );
+      await refusedWithoutWrites(
+        t,
+        () => upload(PNG, 'audio/ogg; codecs=vorbis'),
+        415,
+        'unsupported_media_type',
+        /ogg audio must use the Opus codec/,
+      );
+    });
+
+    it('an empty file is 400 invalid_request, and a body with no Content-Type is 415', async () => {
+      await refusedWithoutWrites(
+        t,
+        () => upload(Buffer.alloc(0), 'image/png'),
+        400,
+        'invalid_request',
+        /The uploaded file is empty/,
+      );
+      await refusedWithoutWrites(
+        t,
+        () =>
+          rawRequest(t, {
+            method: 'POST',
+            url: `/v1/media?channelId=${t.channel.id}`,
+            payload: PNG,
+          }),
+        415,
+        'unsupported_media_type',
+        /own Content-Type/,
+      );
+    });
+
+    it('a multipart form without a file part is 400, and an unknown channel 404', async () => {
+      const form = new FormData();
+      form.set('note', 'no file here');
+      const encoded = new Response(form);
+      const body = Buffer.from(await encoded.arrayBuffer());
+      await refusedWithoutWrites(
+        t,
+        () =>
+          rawRequest(t, {
+            method: 'POST',
+            url: `/v1/media?channelId=${t.channel.id}`,
+            payload: body,
+            headers: { 'content-type': encoded.headers.get('content-type') ?? '' },
+          }),
+        400,
+        'invalid_request',
+        /no "file" part/,
+      );
+      await refusedWithoutWrites(
+        t,
+        () =>
+          rawRequest(t, {
+            method: 'POST',
+            url: '/v1/media?channelId=nope',
+            payload: PNG,
+            headers: { 'content-type': 'image/png' },
+          }),
+        404,
+        'not_found',
+        /No channel nope/,
+      );
+      await refusedWithoutWrites(
+        t,
+        () =>
+          rawRequest(t, {
+            method: 'POST',
+            url: '/v1/media',
+            payload: PNG,
+            headers: { 'content-type': 'image/png' },
+          }),
+        400,
+        'validation_failed',
+        /channelId/,
+      );
+    });
+
+    it('a good file is 201 with its id; /v1/messages sends it by id as its link, and the file reads back', async () => {
+      const ok = await upload(PNG, 'image/png');
+      assert.equal(ok.status, 201, JSON.stringify(ok.json));
+      assert.equal(ok.json.type, 'image');
+      assert.equal(ok.json.size, PNG.length);
+      const back = await rawRequest(t, { method: 'GET', url: `/v1/media/${ok.json.id}` });
+      assert.equal(back.status, 200);
+      assert.equal(back.headers['content-type'], 'image/png');
+      const sent = await post({
+        channelId: t.channel.id,
+        to: CUSTOMER,
+        type: 'image',
+        image: { id: ok.json.id, caption: 'Your receipt' },
+      });
+      assert.equal(sent.status, 202, JSON.stringify(sent.json));
+      assert.match(sent.json.content.image.link, new RegExp(`/graph/files/${ok.json.id}\\?token=`));
+      // The same upload sent as what it cannot be: refused before anything is stored (LIM-6).
+      await refusedWithoutWrites(
+        t,
+        () =>
+          post({
+            channelId: t.channel.id,
+            to: CUSTOMER,
+            type: 'sticker',
+            sticker: { id: ok.json.id },
+          }),
+        400,
+        'invalid_request',
+        /sticker files must be image\/webp; got image\/png/,
+      );
+    });
+  });
+
   describe('LIM-7: Idempotency-Key', () => {
     it('LIM-7: a repeat returns the first result with Idempotent-Replayed: true and creates nothing', async () => {
       const body = textTo(t.channel.id, 'Your refund was issued.');

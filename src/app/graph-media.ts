@@ -15,6 +15,7 @@ import type { MediaRecord } from '../ports/provider-records-store.ts';
 import type { Channel } from '../ports/store.ts';
 import type { UploadRecord } from '../ports/upload-store.ts';
 import type { AppDeps } from './deps.ts';
+import type { ExtraMedia } from './send-media-group.ts';
 
 /** The largest upload: a document (LIM-6); the other types are checked against their own limit. */
 export const UPLOAD_MAX_BYTES = MEDIA_FILE_RULES.document.maxBytes;
@@ -30,9 +31,12 @@ export function mediaTypeOf(mimeType: string): MediaType {
   return 'document';
 }
 
+/** Why a file was refused: nothing in it, a MIME type WhatsApp does not take, or too big (LIM-6). */
+export type UploadProblem = 'empty' | 'unsupported_type' | 'too_large';
+
 export type UploadOutcome =
-  | { readonly kind: 'uploaded'; readonly upload: UploadRecord }
-  | { readonly kind: 'invalid'; readonly detail: string };
+  | { readonly kind: 'uploaded'; readonly upload: UploadRecord; readonly type: MediaType }
+  | { readonly kind: 'invalid'; readonly problem: UploadProblem; readonly detail: string };
 
 /**
  * `POST /{phone-number-id}/media`: LIM-6 checks the file against the type its MIME type makes it
@@ -48,16 +52,22 @@ export async function uploadGraphMedia(
     readonly bytes: Buffer;
     readonly mimeType: string;
     readonly filename: string | null;
+    /** The type it will be sent as, when the caller says; otherwise what its MIME type makes it. */
+    readonly as?: MediaType;
   },
 ): Promise<UploadOutcome> {
-  if (input.bytes.length === 0) return { kind: 'invalid', detail: 'The uploaded file is empty' };
-  const type = mediaTypeOf(input.mimeType);
+  if (input.bytes.length === 0)
+    return { kind: 'invalid', problem: 'empty', detail: 'The uploaded file is empty' };
+  const type = input.as ?? mediaTypeOf(input.mimeType);
+  // Checked with no bytes first, so a wrong type is told apart from a file that is too big.
+  const wrongType = checkMediaFile(type, { mimeType: input.mimeType, bytes: 0 });
+  if (wrongType) return { kind: 'invalid', problem: 'unsupported_type', detail: wrongType.detail };
   const refusal = checkMediaFile(type, {
     mimeType: input.mimeType,
     bytes: input.bytes.length,
     animated: true,
   });
-  if (refusal) return { kind: 'invalid', detail: refusal.detail };
+  if (refusal) return { kind: 'invalid', problem: 'too_large', detail: refusal.detail };
   const now = deps.clock.now();
   const date = new Date(now);
   const month = String(date.getUTCMonth() + 1).padStart(2, '0');
@@ -74,7 +84,7 @@ export async function uploadGraphMedia(
     linkToken: randomBytes(32).toString('base64url'),
     createdAt: now,
   });
-  return { kind: 'uploaded', upload };
+  return { kind: 'uploaded', upload, type };
 }
 
 /** Where a client downloads a media file with its Bearer key (Meta's `url`). */
@@ -84,6 +94,14 @@ export const graphFileUrl = (deps: AppDeps, id: string): string =>
 /** The link a provider fetches an upload by: no API key, the upload's token instead. */
 export const uploadLink = (deps: AppDeps, upload: UploadRecord): string =>
   `${graphFileUrl(deps, upload.id)}?token=${upload.linkToken}`;
+
+/** The upload a link of `uploadLink` names, or null for any other link. */
+export function uploadIdOfLink(deps: AppDeps, link: string): string | null {
+  const prefix = `${deps.publicUrl}/graph/files/`;
+  if (!link.startsWith(prefix)) return null;
+  const id = link.slice(prefix.length).split('?')[0] ?? '';
+  return id === '' ? null : decodeURIComponent(id);
+}
 
 /** A media id as `GET /{media-id}` knows it: an upload, or inbound media Parley has stored. */
 export type GraphMedia =
@@ -265,4 +283,34 @@ export async function resolveUploads(
       template: template.components ? { ...template, components } : template,
     },
   };
+}
+
+/**
+ * A media group's extra media (`extraMedia`) with upload ids resolved like the message's own:
+ * each is checked as the type it is sent as (its own, or the message's).
+ */
+export async function resolveExtraUploads(
+  deps: AppDeps,
+  workspaceId: string,
+  messageType: string,
+  extras: readonly ExtraMedia[],
+): Promise<
+  | { readonly kind: 'extras'; readonly extras: ExtraMedia[] }
+  | { readonly kind: 'invalid'; readonly detail: string }
+> {
+  const resolved: ExtraMedia[] = [];
+  for (const [n, extra] of extras.entries()) {
+    const { type = messageType, ...media } = extra;
+    // Not a media type: the group itself is refused later, naming the message's type.
+    if (!isMediaType(type)) return { kind: 'extras', extras: [...extras] };
+    const outcome = await resolveUploads(deps, workspaceId, {
+      type,
+      [type]: media,
+    } as OutboundContent);
+    if (outcome.kind === 'invalid')
+      return { kind: 'invalid', detail: `extraMedia[${String(n)}]: ${outcome.detail}` };
+    const body = (outcome.content as Record<string, unknown>)[type] as MediaBody;
+    resolved.push(extra.type !== undefined ? { ...body, type: extra.type } : body);
+  }
+  return { kind: 'extras', extras: resolved };
 }

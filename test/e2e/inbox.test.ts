@@ -109,6 +109,67 @@ describe('the inbox in a browser', { skip }, () => {
     await e.shot('reply-read-blue-ticks');
   });
 
+  it('attaches an image with a caption: preview, remove, attach again, send; the transcript shows it with ticks and the sandbox received the file', async () => {
+    const { page, t } = e;
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const file = { name: 'parcel.png', mimeType: 'image/png', buffer: png };
+    const attach = page.getByLabel('Attach a file');
+    await attach.setInputFiles(file);
+    const preview = page.getByTestId('attachment-preview');
+    await preview.getByRole('img', { name: 'Preview of parcel.png' }).waitFor();
+    await preview.getByText('parcel.png').waitFor();
+    await page.getByRole('button', { name: 'Remove the attachment parcel.png' }).click();
+    await preview.waitFor({ state: 'detached' });
+    // Keyboard: the labelled file input takes focus like any control.
+    await attach.focus();
+    assert.equal(
+      await attach.evaluate((el) => el === (el.ownerDocument as any).activeElement),
+      true,
+    );
+    await attach.setInputFiles(file);
+    await preview.waitFor();
+    await page.getByLabel('Message', { exact: true }).fill('Your parcel at the door');
+    await e.shot('attachment-chosen');
+    const before = t.world.outbound(t.channel.providerKey).length;
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await preview.waitFor({ state: 'detached' });
+    const bubble = page
+      .getByTestId('transcript')
+      .locator('li.bubble.outbound', { hasText: 'Your parcel at the door' });
+    await bubble.waitFor();
+    const image = bubble.locator('img.media');
+    await image.waitFor();
+    // The preview really loaded from Parley (a broken image has no natural width).
+    await page.waitForFunction(
+      (el) => (el as unknown as { naturalWidth: number }).naturalWidth > 0,
+      await image.elementHandle(),
+    );
+    await t.settle();
+    await t.settle(15_000);
+    await bubble
+      .locator(
+        '[data-testid="ticks"][aria-label="Delivered"], [data-testid="ticks"][aria-label="Read"]',
+      )
+      .waitFor();
+    const sent = t.world.outbound(t.channel.providerKey).slice(before);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]?.type, 'image');
+    const content = sent[0]?.content as { link: string; caption: string };
+    assert.equal(content.caption, 'Your parcel at the door');
+    // What the provider fetches by that link, with no key: the very bytes the agent attached.
+    const link = new URL(content.link);
+    const fetched = await t.parley.http.inject({
+      method: 'GET',
+      url: `${link.pathname}${link.search}`,
+    });
+    assert.equal(fetched.statusCode, 200);
+    assert.deepEqual(fetched.rawPayload, png);
+    await e.shot('attachment-sent');
+  });
+
   it('assigns the conversation to a department, and the list shows it', async () => {
     const { page, t } = e;
     const created = await t.api('POST', '/v1/departments', { name: 'Billing desk' });

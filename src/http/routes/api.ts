@@ -15,6 +15,7 @@ import {
 import { NotFound, getEligibility, getMessage } from '../../app/queries.ts';
 import { sendMessage } from '../../app/send-message.ts';
 import { sendMediaGroup } from '../../app/send-media-group.ts';
+import { resolveExtraUploads, resolveUploads } from '../../app/graph-media.ts';
 import {
   assignConversation,
   closeConversation,
@@ -86,17 +87,25 @@ export function registerApiRoutes(
     },
     async (request, reply) => {
       const { channelId, to, replyTo, ...rest } = request.body;
-      const { extraMedia, ...content } = { extraMedia: undefined, ...rest };
+      const { extraMedia, ...body } = { extraMedia: undefined, ...rest };
+      // Media named by the id of a Parley upload goes out as its link (LIM-6 checked again).
+      const resolved = await resolveUploads(deps, request.workspaceId, body);
+      if (resolved.kind === 'invalid') throw new ApiProblem('invalid_request', resolved.detail);
+      const extras =
+        extraMedia === undefined
+          ? undefined
+          : await resolveExtraUploads(deps, request.workspaceId, body.type, extraMedia);
+      if (extras?.kind === 'invalid') throw new ApiProblem('invalid_request', extras.detail);
       const input = {
         workspaceId: request.workspaceId,
         channelId,
         to,
         replyTo,
-        content,
+        content: resolved.content,
         idempotencyKey: request.headers['idempotency-key'],
       };
-      if (extraMedia !== undefined) {
-        const group = await sendMediaGroup(deps, input, extraMedia);
+      if (extras !== undefined) {
+        const group = await sendMediaGroup(deps, input, extras.extras);
         if (group.kind === 'invalid') throw new ApiProblem(group.code, group.detail);
         const messages = group.messages.map((o) => messageView(o.message));
         if (group.messages.every((o) => o.replayed)) reply.header('Idempotent-Replayed', 'true');

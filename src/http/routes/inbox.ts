@@ -20,6 +20,8 @@ import {
   transcriptWithNotes,
   type InboxRow,
 } from '../../app/inbox.ts';
+import { uploadIdOfLink } from '../../app/graph-media.ts';
+import type { AppDeps } from '../../app/deps.ts';
 import { getContact } from '../../app/queries.ts';
 import { InboxError } from '../../app/agents.ts';
 import type { DomainEvent } from '../../ports/event-bus.ts';
@@ -215,7 +217,7 @@ export function registerInboxRoutes(app: FastifyInstance, options: HttpOptions):
                   kind: 'message' as const,
                   ...messageView(item.message),
                   quotedMessageId: item.message.replyTo,
-                  media: mediaOf(item.message.type, item.message.content),
+                  media: mediaOf(deps, item.message.type, item.message.content),
                 },
           ),
           nextCursor: page.nextCursor,
@@ -585,9 +587,10 @@ export const HEARTBEAT_MS = 15_000;
 
 /**
  * Media of a transcript message: inbound media points at Parley's copy (`content.media`, served
- * under /v1/media/:id); outbound media names the provider id or link it was sent with.
+ * under /v1/media/:id); outbound media names the provider id or link it was sent with, except an
+ * upload's link, which carries its token: the agent's browser gets the upload under /v1/media/:id.
  */
-function mediaOf(type: string, content: unknown) {
+function mediaOf(deps: AppDeps, type: string, content: unknown) {
   if (!['image', 'video', 'audio', 'document', 'sticker'].includes(type)) return null;
   const record = (v: unknown): Record<string, unknown> =>
     v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -595,6 +598,17 @@ function mediaOf(type: string, content: unknown) {
   const copy = record(body.media);
   const sent = record(body[type] ?? record(body.content)[type]);
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  const link = str(sent.link);
+  const upload = link === null ? null : uploadIdOfLink(deps, link);
+  if (upload !== null)
+    return {
+      id: upload,
+      state: null,
+      mime: null,
+      url: `/v1/media/${encodeURIComponent(upload)}`,
+      caption: str(sent.caption),
+      filename: str(sent.filename),
+    };
   return {
     id: str(copy.id) ?? str(sent.id),
     state: str(copy.state),

@@ -119,6 +119,7 @@ function TextForm({
   const [error, setError] = useState<string | null>(null);
   const [canned, setCanned] = useState<Canned[]>([]);
   const file = useRef<HTMLInputElement | null>(null);
+  const [attachment, setAttachment] = useState<{ file: File; url: string | null } | null>(null);
 
   useEffect(() => {
     api
@@ -142,20 +143,69 @@ function TextForm({
     ...(quote ? { replyTo: quote.id } : {}),
   });
 
+  const choose = (f: File) => {
+    setError(null);
+    setAttachment((previous) => {
+      if (previous?.url) URL.revokeObjectURL(previous.url);
+      return { file: f, url: f.type.startsWith('image/') ? URL.createObjectURL(f) : null };
+    });
+  };
+
+  const removeAttachment = () => {
+    setAttachment((previous) => {
+      if (previous?.url) URL.revokeObjectURL(previous.url);
+      return null;
+    });
+    if (file.current) file.current.value = '';
+  };
+
+  // The chosen file's preview is an object URL: let it go with the composer.
+  useEffect(
+    () => () => {
+      if (attachment?.url) URL.revokeObjectURL(attachment.url);
+    },
+    [attachment],
+  );
+
+  /** The chosen file uploaded (Parley checks WhatsApp's limits), then sent by its id. */
+  const sendAttachment = async (f: File, caption: string) => {
+    const uploaded = await api.post<{ id: string; type: string }>(
+      `/v1/media${query({ channelId: conversation.channelId })}`,
+      f,
+      {
+        'content-type': f.type || 'application/octet-stream',
+        'x-filename': encodeURIComponent(f.name),
+      },
+    );
+    const kind = uploaded.type;
+    const media: Record<string, string> = { id: uploaded.id };
+    if (kind === 'document') media.filename = f.name;
+    if (caption && kind !== 'audio' && kind !== 'sticker') media.caption = caption;
+    await api.post(
+      '/v1/messages',
+      { ...envelope(), type: kind, [kind]: media },
+      { 'idempotency-key': newKey() },
+    );
+  };
+
   const send = async (e?: SyntheticEvent) => {
     e?.preventDefault();
     const body = text.trim();
-    if (!body || busy) return;
+    if ((!body && !attachment) || busy) return;
     setBusy(true);
     setError(null);
     try {
-      await api.post(
-        '/v1/messages',
-        { ...envelope(), type: 'text', text: { body } },
-        {
-          'idempotency-key': newKey(),
-        },
-      );
+      if (attachment) {
+        await sendAttachment(attachment.file, body);
+        removeAttachment();
+      } else
+        await api.post(
+          '/v1/messages',
+          { ...envelope(), type: 'text', text: { body } },
+          {
+            'idempotency-key': newKey(),
+          },
+        );
       setText('');
       onSent();
     } catch (err) {
@@ -163,45 +213,6 @@ function TextForm({
       if (err instanceof ApiError && err.code === 'window_closed') onSent();
     } finally {
       setBusy(false);
-    }
-  };
-
-  const attach = async (f: File) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const uploaded = await api.post<{ id: string }>('/v1/media', f, {
-        'content-type': f.type || 'application/octet-stream',
-        'x-filename': encodeURIComponent(f.name),
-      });
-      const kind = f.type.startsWith('image/')
-        ? 'image'
-        : f.type.startsWith('video/')
-          ? 'video'
-          : f.type.startsWith('audio/')
-            ? 'audio'
-            : 'document';
-      const media: Record<string, string> = { id: uploaded.id };
-      if (kind === 'document') media.filename = f.name;
-      if (text.trim() && kind !== 'audio') media.caption = text.trim();
-      await api.post(
-        '/v1/messages',
-        { ...envelope(), type: kind, [kind]: media },
-        {
-          'idempotency-key': newKey(),
-        },
-      );
-      setText('');
-      onSent();
-    } catch (err) {
-      setError(
-        err instanceof ApiError && err.status === 404
-          ? 'Attachments are not available on this Parley yet.'
-          : errorText(err),
-      );
-    } finally {
-      setBusy(false);
-      if (file.current) file.current.value = '';
     }
   };
 
@@ -235,13 +246,40 @@ function TextForm({
           </button>
         </div>
       )}
+      {attachment && (
+        <figure className="attachment-preview" data-testid="attachment-preview">
+          {attachment.url ? (
+            <img src={attachment.url} alt={`Preview of ${attachment.file.name}`} />
+          ) : (
+            <span className="attachment-icon" aria-hidden="true">
+              📎
+            </span>
+          )}
+          <figcaption>
+            <span className="attachment-name">{attachment.file.name}</span>{' '}
+            <span className="hint">{fileSize(attachment.file.size)}</span>
+          </figcaption>
+          <button
+            type="button"
+            className="link"
+            onClick={removeAttachment}
+            aria-label={`Remove the attachment ${attachment.file.name}`}
+          >
+            Remove
+          </button>
+        </figure>
+      )}
       <label className="sr-only" htmlFor="composer-text">
         Message
       </label>
       <textarea
         id="composer-text"
         rows={2}
-        placeholder="Write a reply (Enter sends, Shift+Enter for a new line, /shortcut then Tab for a canned response)"
+        placeholder={
+          attachment
+            ? 'Add a caption (optional)'
+            : 'Write a reply (Enter sends, Shift+Enter for a new line, /shortcut then Tab for a canned response)'
+        }
         value={text}
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKeyDown}
@@ -278,16 +316,23 @@ function TextForm({
             aria-label="Attach a file"
             onChange={(e) => {
               const f = e.target.files?.[0];
-              if (f) void attach(f);
+              if (f) choose(f);
             }}
           />
         </label>
-        <button type="submit" className="primary" disabled={busy || !text.trim()}>
+        <button type="submit" className="primary" disabled={busy || (!text.trim() && !attachment)}>
           Send
         </button>
       </div>
     </form>
   );
+}
+
+/** A file size the way people read it. */
+function fileSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
 function NoteForm({ conversationId, onSent }: { conversationId: string; onSent: () => void }) {
