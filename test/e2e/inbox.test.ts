@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureAgent } from '../../src/app/agents.ts';
 import { chromiumOrSkip, startE2E, type E2E } from '../helpers/browser.ts';
+import { solidPng } from '../helpers/png.ts';
 
 const HOUR = 3_600_000;
 const CUSTOMER = '447700900123';
@@ -24,6 +25,31 @@ describe('the inbox in a browser', { skip }, () => {
       name: 'Grace Agent',
       role: 'admin',
       password: PASSWORD,
+    });
+    // One with an image header and a tracking link whose end is per message (TPL-10).
+    e.t.world.addTemplate(e.t.channel.providerKey, {
+      name: 'parcel_ready',
+      language: 'en',
+      category: 'UTILITY',
+      components: [
+        { type: 'HEADER', format: 'IMAGE', example: { header_handle: ['4::aW1hZ2UvcG5n:demo'] } },
+        {
+          type: 'BODY',
+          text: 'Hi {{1}}, your parcel is ready for collection.',
+          example: { body_text: [['Ada']] },
+        },
+        {
+          type: 'BUTTONS',
+          buttons: [
+            {
+              type: 'URL',
+              text: 'Track parcel',
+              url: 'https://track.example.com/p/{{1}}',
+              example: ['https://track.example.com/p/PX-1'],
+            },
+          ],
+        },
+      ],
     });
     // The sandbox's approved templates become Parley's (TPL-8 sync), as an admin would do once.
     const synced = await e.t.api('POST', '/v1/templates/sync', {});
@@ -111,10 +137,7 @@ describe('the inbox in a browser', { skip }, () => {
 
   it('attaches an image with a caption: preview, remove, attach again, send; the transcript shows it with ticks and the sandbox received the file', async () => {
     const { page, t } = e;
-    const png = Buffer.from(
-      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-      'base64',
-    );
+    const png = solidPng(96, [230, 126, 34]);
     const file = { name: 'parcel.png', mimeType: 'image/png', buffer: png };
     const attach = page.getByLabel('Attach a file');
     await attach.setInputFiles(file);
@@ -256,6 +279,65 @@ describe('the inbox in a browser', { skip }, () => {
     const sent = t.world.outbound(t.channel.providerKey).at(-1);
     assert.equal(sent?.type, 'template');
     await e.shot('template-sent');
+  });
+
+  it('TPL-10: a template with an image header and a tracking link asks for both, previews them, and sends them as components', async () => {
+    const { page, t } = e;
+    const picker = page.getByLabel('Template', { exact: true });
+    const option = picker.locator('option', { hasText: 'parcel_ready (en,' });
+    await picker.selectOption(String(await option.first().getAttribute('value')));
+    const send = page.getByRole('button', { name: 'Send template' });
+    await page.getByLabel('Body {{1}}').fill('Ada');
+    assert.equal(await send.isDisabled(), true, 'the header and the link are still missing');
+    const header = solidPng(120, [52, 152, 219]);
+    await page
+      .getByLabel('Header image file')
+      .setInputFiles({ name: 'shelf.png', mimeType: 'image/png', buffer: header });
+    await page
+      .getByTestId('template-preview-header')
+      .getByRole('img', { name: 'Header image' })
+      .waitFor();
+    await page.getByLabel(/Button “Track parcel” link ending/).fill('PX-2093');
+    await page
+      .getByTestId('template-preview-buttons')
+      .getByText('Track parcel: https://track.example.com/p/PX-2093')
+      .waitFor();
+    await page
+      .getByTestId('template-preview')
+      .getByText(/Hi Ada, your parcel is ready/)
+      .waitFor();
+    await e.shot('template-media-header-and-link');
+    const before = t.world.outbound(t.channel.providerKey).length;
+    await send.click();
+    await page
+      .locator('li.bubble.outbound[data-status]', { hasText: 'your parcel is ready' })
+      .last()
+      .waitFor();
+    await t.settle();
+    const sent = t.world.outbound(t.channel.providerKey).slice(before);
+    assert.equal(sent.length, 1, JSON.stringify(sent));
+    const template = sent[0]?.content as {
+      name: string;
+      components: Array<{ type: string; sub_type?: string; index?: string; parameters: any[] }>;
+    };
+    assert.equal(template.name, 'parcel_ready');
+    const image = template.components.find((c) => c.type === 'header')?.parameters[0]?.image;
+    const link = new URL(String(image?.link));
+    const fetched = await t.parley.http.inject({
+      method: 'GET',
+      url: `${link.pathname}${link.search}`,
+    });
+    assert.deepEqual(fetched.rawPayload, header, 'the provider fetches the uploaded header image');
+    assert.deepEqual(
+      template.components.find((c) => c.type === 'button'),
+      {
+        type: 'button',
+        sub_type: 'url',
+        index: '0',
+        parameters: [{ type: 'text', text: 'PX-2093' }],
+      },
+    );
+    await e.shot('template-media-header-sent');
   });
 
   it('CSW-2: parks a reply while the window is closed, and the customer answering releases it', async () => {

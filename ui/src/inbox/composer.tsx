@@ -17,6 +17,15 @@ import {
   type TemplateSummary,
   type TranscriptItem,
 } from '../api.ts';
+import {
+  bodyParameters,
+  buttonUrl,
+  complete,
+  componentsOf,
+  formOf,
+  type FormValues,
+  type HeaderMedia,
+} from './template-form.ts';
 
 interface Canned {
   id: string;
@@ -378,61 +387,6 @@ function NoteForm({ conversationId, onSent }: { conversationId: string; onSent: 
   );
 }
 
-/** `{{1}}` or `{{name}}` placeholders of a component's text, in order, once each. */
-export function placeholders(text: unknown): string[] {
-  if (typeof text !== 'string') return [];
-  const seen: string[] = [];
-  for (const match of text.matchAll(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g))
-    if (match[1] && !seen.includes(match[1])) seen.push(match[1]);
-  return seen;
-}
-
-interface Slot {
-  component: 'header' | 'body';
-  key: string;
-}
-
-function slotsOf(template: TemplateSummary): Slot[] {
-  const slots: Slot[] = [];
-  for (const c of template.components) {
-    const type = typeof c.type === 'string' ? c.type.toUpperCase() : '';
-    const format = typeof c.format === 'string' ? c.format.toUpperCase() : 'TEXT';
-    if (type === 'HEADER' && format === 'TEXT')
-      for (const key of placeholders(c.text)) slots.push({ component: 'header', key });
-    if (type === 'BODY')
-      for (const key of placeholders(c.text)) slots.push({ component: 'body', key });
-  }
-  return slots;
-}
-
-function componentsOf(slots: Slot[], values: Record<string, string>) {
-  const named = (key: string) => !/^\d+$/.test(key);
-  return (['header', 'body'] as const)
-    .map((component) => ({
-      type: component,
-      parameters: slots
-        .filter((s) => s.component === component)
-        .map((s) => ({
-          type: 'text',
-          text: values[`${s.component}:${s.key}`] ?? '',
-          ...(named(s.key) ? { parameter_name: s.key } : {}),
-        })),
-    }))
-    .filter((c) => c.parameters.length > 0);
-}
-
-/** The body's values as the park endpoint takes them: a list for {{1}}…, a map for names. */
-function bodyParameters(
-  slots: Slot[],
-  values: Record<string, string>,
-): string[] | Record<string, string> {
-  const body = slots.filter((s) => s.component === 'body');
-  const value = (s: Slot) => values[`body:${s.key}`] ?? '';
-  if (body.every((s) => /^\d+$/.test(s.key)))
-    return [...body].sort((a, b) => Number(a.key) - Number(b.key)).map(value);
-  return Object.fromEntries(body.map((s) => [s.key, value(s)]));
-}
-
 function TemplatePicker({
   conversation,
   onSent,
@@ -443,6 +397,13 @@ function TemplatePicker({
   const [templates, setTemplates] = useState<TemplateSummary[]>([]);
   const [templateId, setTemplateId] = useState('');
   const [values, setValues] = useState<Record<string, string>>({});
+  const [headerMedia, setHeaderMedia] = useState<HeaderMedia | null>(null);
+  /** What the live preview shows of the header: the chosen file, or the link. */
+  const [headerShown, setHeaderShown] = useState<string | null>(null);
+  const [headerSource, setHeaderSource] = useState<'upload' | 'link'>('upload');
+  const [headerLink, setHeaderLink] = useState('');
+  const [uploading, setUploading] = useState(false);
+  const [buttons, setButtons] = useState<Record<number, string>>({});
   const [preview, setPreview] = useState<TemplatePreview | null>(null);
   const [eligibility, setEligibility] = useState<Eligibility | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -473,8 +434,62 @@ function TemplatePicker({
   }, [conversation.channelId, conversation.contact.id]);
 
   const template = templates.find((t) => t.id === templateId) ?? null;
-  const slots = useMemo(() => (template ? slotsOf(template) : []), [template]);
-  const components = useMemo(() => componentsOf(slots, values), [slots, values]);
+  const form = useMemo(() => formOf(template?.components ?? []), [template]);
+  const slots = form.slots;
+  const formValues: FormValues = useMemo(
+    () => ({ text: values, headerMedia, buttons }),
+    [values, headerMedia, buttons],
+  );
+  const components = useMemo(() => componentsOf(form, formValues), [form, formValues]);
+
+  const reset = () => {
+    setValues({});
+    setHeaderMedia(null);
+    setHeaderShown((shown) => {
+      if (shown?.startsWith('blob:')) URL.revokeObjectURL(shown);
+      return null;
+    });
+    setHeaderLink('');
+    setButtons({});
+  };
+
+  /** A header file is uploaded as soon as it is chosen, so WhatsApp's limits answer at once. */
+  const chooseHeaderFile = async (f: File) => {
+    if (!form.headerMedia) return;
+    setUploading(true);
+    setError(null);
+    try {
+      const uploaded = await api.post<{ id: string }>(
+        `/v1/media${query({ channelId: conversation.channelId, type: form.headerMedia })}`,
+        f,
+        {
+          'content-type': f.type || 'application/octet-stream',
+          'x-filename': encodeURIComponent(f.name),
+        },
+      );
+      setHeaderMedia(
+        form.headerMedia === 'document'
+          ? { id: uploaded.id, filename: f.name }
+          : { id: uploaded.id },
+      );
+      setHeaderShown((shown) => {
+        if (shown?.startsWith('blob:')) URL.revokeObjectURL(shown);
+        return form.headerMedia === 'image' ? URL.createObjectURL(f) : f.name;
+      });
+    } catch (err) {
+      setHeaderMedia(null);
+      setError(errorText(err));
+    } finally {
+      setUploading(false);
+    }
+  };
+
+  const chooseHeaderLink = (link: string) => {
+    setHeaderLink(link);
+    const ok = /^https?:\/\/\S+$/i.test(link.trim());
+    setHeaderMedia(ok ? { link: link.trim() } : null);
+    setHeaderShown(ok ? link.trim() : null);
+  };
 
   // Live preview, rendered by Parley (TPL-12) with the parameters as typed.
   useEffect(() => {
@@ -495,7 +510,7 @@ function TemplatePicker({
 
   const purpose = template?.category.toLowerCase() ?? null;
   const consent = purpose ? eligibility?.consent[purpose] : undefined;
-  const missing = slots.some((s) => !(values[`${s.component}:${s.key}`] ?? '').trim());
+  const missing = !complete(form, formValues);
 
   const send = async (e: SyntheticEvent) => {
     e.preventDefault();
@@ -517,7 +532,7 @@ function TemplatePicker({
         },
         { 'idempotency-key': newKey() },
       );
-      setValues({});
+      reset();
       setTemplateId('');
       onSent();
     } catch (err) {
@@ -555,7 +570,7 @@ function TemplatePicker({
             value={templateId}
             onChange={(e) => {
               setTemplateId(e.target.value);
-              setValues({});
+              reset();
             }}
           >
             <option value="">Choose an approved template…</option>
@@ -573,7 +588,73 @@ function TemplatePicker({
           <>
             <fieldset className="parameters">
               <legend>Parameters</legend>
-              {slots.length === 0 && <p className="hint">This template takes no parameters.</p>}
+              {slots.length === 0 && !form.headerMedia && form.urlButtons.length === 0 && (
+                <p className="hint">This template takes no parameters.</p>
+              )}
+              {form.headerMedia && (
+                <div
+                  className="header-media"
+                  role="group"
+                  aria-label={`Header ${form.headerMedia}`}
+                >
+                  <span>Header {form.headerMedia}</span>
+                  <label className="inline">
+                    <input
+                      type="radio"
+                      name="header-source"
+                      checked={headerSource === 'upload'}
+                      onChange={() => {
+                        setHeaderSource('upload');
+                        chooseHeaderLink('');
+                      }}
+                    />
+                    Upload a file
+                  </label>
+                  <label className="inline">
+                    <input
+                      type="radio"
+                      name="header-source"
+                      checked={headerSource === 'link'}
+                      onChange={() => {
+                        setHeaderSource('link');
+                        setHeaderMedia(null);
+                        setHeaderShown(null);
+                      }}
+                    />
+                    Use a link
+                  </label>
+                  {headerSource === 'upload' ? (
+                    <label>
+                      Header {form.headerMedia} file
+                      <input
+                        type="file"
+                        accept={
+                          form.headerMedia === 'image'
+                            ? 'image/jpeg,image/png'
+                            : form.headerMedia === 'video'
+                              ? 'video/mp4,video/3gpp'
+                              : undefined
+                        }
+                        onChange={(e) => {
+                          const f = e.target.files?.[0];
+                          if (f) void chooseHeaderFile(f);
+                        }}
+                      />
+                    </label>
+                  ) : (
+                    <label>
+                      Header {form.headerMedia} link
+                      <input
+                        type="url"
+                        placeholder="https://…"
+                        value={headerLink}
+                        onChange={(e) => chooseHeaderLink(e.target.value)}
+                      />
+                    </label>
+                  )}
+                  {uploading && <p className="hint">Uploading…</p>}
+                </div>
+              )}
               {slots.map((s) => {
                 const key = `${s.component}:${s.key}`;
                 return (
@@ -587,10 +668,45 @@ function TemplatePicker({
                   </label>
                 );
               })}
+              {form.urlButtons.map((b) => (
+                <label key={`button:${b.index}`}>
+                  Button “{b.text}” link ending
+                  <span className="hint"> {b.url.replace(/\{\{.*$/, '')}</span>
+                  <input
+                    value={buttons[b.index] ?? ''}
+                    required
+                    onChange={(e) => setButtons((v) => ({ ...v, [b.index]: e.target.value }))}
+                  />
+                </label>
+              ))}
             </fieldset>
             <div className="preview" aria-live="polite">
               <span className="preview-label">Preview</span>
+              {form.headerMedia && (
+                <div className="preview-header" data-testid="template-preview-header">
+                  {headerShown === null ? (
+                    <span className="hint">
+                      ({form.headerMedia} header: upload a file or give a link)
+                    </span>
+                  ) : form.headerMedia === 'image' ? (
+                    <img src={headerShown} alt="Header image" />
+                  ) : (
+                    <span>
+                      {form.headerMedia === 'video' ? 'Video' : 'Document'}: {headerShown}
+                    </span>
+                  )}
+                </div>
+              )}
               <p data-testid="template-preview">{preview?.text ?? '…'}</p>
+              {form.urlButtons.length > 0 && (
+                <ul className="preview-buttons" data-testid="template-preview-buttons">
+                  {form.urlButtons.map((b) => (
+                    <li key={b.index}>
+                      {b.text}: {buttonUrl(b, buttons[b.index] || '…')}
+                    </li>
+                  ))}
+                </ul>
+              )}
               {preview && !preview.valid && preview.problem && !missing && (
                 <p className="error">{preview.problem.detail}</p>
               )}
