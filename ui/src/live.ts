@@ -47,7 +47,12 @@ export function startLive(): void {
     } catch {
       /* a heartbeat or a non-JSON line */
     }
-    const event = { type: typeof data.type === 'string' ? data.type : type, data };
+    // The SSE event name is the event's type; `data.type` is a field of its own (a message's
+    // type is "text"), so it names the event only on unnamed lines.
+    const event = {
+      type: type === 'message' && typeof data.type === 'string' ? data.type : type,
+      data,
+    };
     for (const l of listeners) l(event);
   };
   for (const type of TYPES) source.addEventListener(type, dispatch(type));

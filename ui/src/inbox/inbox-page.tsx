@@ -158,7 +158,8 @@ export function InboxPage({
     refreshTimer.current = setTimeout(() => void load(), 200);
     const id = conversationIdOf(event);
     if (id && id === conversationId) setRevision((r) => r + 1);
-    if (event.type === 'message.received') notifyNewMessage(event, session, items, conversationId);
+    if (event.type === 'message.received')
+      void notifyNewMessage(event, session, items, conversationId);
   };
   useLive(onLive);
 
