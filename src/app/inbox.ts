@@ -187,6 +187,9 @@ export async function closeConversation(
     state: 'closed',
     closedAt: deps.clock.now(),
     snoozedUntil: null,
+    // Resolution is credited to whoever closed it, in the department it was in then.
+    closedBy: byAgentId,
+    closedDepartmentId: c.departmentId,
   });
   if (!updated) throw new InboxError('not_found', `No conversation ${id} in this workspace`);
   publish(deps, 'conversation.closed', workspaceId, {
@@ -217,6 +220,8 @@ export async function reopenConversation(
   const updated = await deps.store.inbox.conversations.update(id, {
     state: 'open',
     closedAt: null,
+    closedBy: null,
+    closedDepartmentId: null,
   });
   if (!updated) throw new InboxError('not_found', `No conversation ${id} in this workspace`);
   publish(deps, 'conversation.updated', workspaceId, {
@@ -484,6 +489,8 @@ export async function onCustomerMessage(
       to: contact.waId,
       content: { type: 'text', text: { body: reply.text } },
       idempotencyKey: `parked:${reply.id}`,
+      // The agent who wrote the held reply sent it, whenever it goes out.
+      ...(reply.agentId !== null ? { agentId: reply.agentId } : {}),
     });
     if (outcome.kind === 'invalid') {
       deps.log.warn(
@@ -557,9 +564,11 @@ export interface ResponseTimeGroup {
 }
 
 /**
- * First-response time (first customer message → first business reply that went out) and
- * resolution time (opened → closed), per assignee and per department, for the conversations
- * opened in [from, to).
+ * First-response time (first customer message → first business reply that went out) credited to
+ * the agent who sent that reply and the department the conversation was in then; resolution time
+ * (opened → closed) to the agent who closed it and its department then — for the conversations
+ * opened in [from, to). A reply or close not done by an agent (API key, automation, campaign)
+ * counts under no agent (id null); such a reply's department is the conversation's current one.
  */
 export async function responseTimes(
   deps: AppDeps,
@@ -574,15 +583,22 @@ export async function responseTimes(
   const departments = new Map(
     (await deps.store.inbox.departments.list(workspaceId)).map((d) => [d.id, d.name]),
   );
-  const group = (key: (r: (typeof data)[number]) => string | null, names: Map<string, string>) => {
+  type Row = (typeof data)[number];
+  const group = (
+    firstKey: (r: Row) => string | null,
+    closeKey: (r: Row) => string | null,
+    names: Map<string, string>,
+  ) => {
     const buckets = new Map<string | null, { first: number[]; resolution: number[] }>();
-    for (const r of data) {
-      const k = key(r);
+    const bucket = (k: string | null) => {
       const b = buckets.get(k) ?? { first: [], resolution: [] };
-      if (r.firstInboundAt !== null && r.firstResponseAt !== null)
-        b.first.push(r.firstResponseAt - r.firstInboundAt);
-      if (r.closedAt !== null) b.resolution.push(r.closedAt - r.createdAt);
       buckets.set(k, b);
+      return b;
+    };
+    for (const r of data) {
+      if (r.firstInboundAt !== null && r.firstResponseAt !== null)
+        bucket(firstKey(r)).first.push(r.firstResponseAt - r.firstInboundAt);
+      if (r.closedAt !== null) bucket(closeKey(r)).resolution.push(r.closedAt - r.createdAt);
     }
     return [...buckets.entries()]
       .map(([id, b]) => ({
@@ -594,7 +610,15 @@ export async function responseTimes(
       .sort((a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff'));
   };
   return {
-    agents: group((r) => r.assigneeId, agents),
-    departments: group((r) => r.departmentId, departments),
+    agents: group(
+      (r) => r.firstResponseAgentId,
+      (r) => r.closedBy,
+      agents,
+    ),
+    departments: group(
+      (r) => (r.firstResponseAgentId !== null ? r.firstResponseDepartmentId : r.departmentId),
+      (r) => r.closedDepartmentId,
+      departments,
+    ),
   };
 }

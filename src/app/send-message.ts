@@ -26,6 +26,8 @@ export interface SendInput {
   readonly idempotencyKey?: string;
   /** Parley id of the message being answered (quote/reply). */
   readonly replyTo?: string;
+  /** The signed-in agent who sent it from the inbox (reports credit them). */
+  readonly agentId?: string;
 }
 
 /** A campaign send held back by the messaging limit (LIM-3): nothing was stored. */
@@ -222,6 +224,8 @@ async function send(
         { workspaceId: input.workspaceId, waId, messageId: message.id, now },
         limits,
       );
+    if (!refusal && input.agentId !== undefined && message.conversationId !== null)
+      await tx.inbox.conversations.attributeReply(message.id, input.agentId);
     if (onStored) await onStored(tx, message);
     if (!refusal)
       await tx.jobs.enqueue(

@@ -64,6 +64,10 @@ export interface ConversationInboxFields {
   labels: string[];
   /** An agent opened the conversation at this time: inbound messages after it are unread. */
   readAt: number | null;
+  /** The agent who closed it (null: closed by an API key or automation, or open). */
+  closedBy: string | null;
+  /** Its department when it was closed. */
+  closedDepartmentId: string | null;
 }
 
 export type InboxConversation = Conversation & ConversationInboxFields;
@@ -147,7 +151,13 @@ export interface ResponseTimeRow {
   createdAt: number;
   firstInboundAt: number | null;
   firstResponseAt: number | null;
+  /** The agent who sent that first reply from the inbox (null: an API key, automation, a campaign). */
+  firstResponseAgentId: string | null;
+  /** The conversation's department when an agent sent that first reply. */
+  firstResponseDepartmentId: string | null;
   closedAt: number | null;
+  closedBy: string | null;
+  closedDepartmentId: string | null;
 }
 
 export interface InboxStore {
@@ -204,6 +214,8 @@ export interface InboxStore {
           | 'snoozedUntil'
           | 'labels'
           | 'readAt'
+          | 'closedBy'
+          | 'closedDepartmentId'
         >
       >,
     ): Promise<InboxConversation | null>;
@@ -220,6 +232,11 @@ export interface InboxStore {
     windows(
       pairs: readonly { channelId: string; contactId: string }[],
     ): Promise<Map<string, CareWindowRecord>>;
+    /**
+     * Records the agent who sent an outbound message and the conversation's department at this
+     * instant (report attribution).
+     */
+    attributeReply(messageId: string, agentId: string): Promise<void>;
     responseTimes(workspaceId: string, from: number, to: number): Promise<ResponseTimeRow[]>;
   };
   contacts: {

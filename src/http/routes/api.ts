@@ -102,6 +102,7 @@ export function registerApiRoutes(
         to,
         replyTo,
         content: resolved.content,
+        ...(request.agent ? { agentId: request.agent.id } : {}),
         idempotencyKey: request.headers['idempotency-key'],
       };
       if (extras !== undefined) {

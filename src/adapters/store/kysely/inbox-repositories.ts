@@ -71,6 +71,9 @@ export type DepartmentsTable = {
 };
 export type InboxConversationsTable = ConversationsTable & {
   department_id: string | null;
+  /** Migration 0011: who closed it, and its department then. */
+  closed_by: string | null;
+  closed_department_id: string | null;
   snoozed_until: number | null;
   labels: string;
   read_at: number | null;
@@ -118,8 +121,17 @@ export type InboxTables = {
   parked_replies: ParkedRepliesTable;
 };
 
+/** Migration 0011: the agent who sent an outbound message, and the conversation's department then. */
+export type AttributedMessagesTable = Database['messages'] & {
+  agent_id: string | null;
+  department_id: string | null;
+};
+
 type InboxDb = Kysely<
-  Omit<Database, 'conversations'> & { conversations: InboxConversationsTable } & InboxTables
+  Omit<Database, 'conversations' | 'messages'> & {
+    conversations: InboxConversationsTable;
+    messages: AttributedMessagesTable;
+  } & InboxTables
 >;
 
 const stringList = (text: string): string[] => {
@@ -152,6 +164,8 @@ function toInboxConversation(row: Selectable<InboxConversationsTable>): InboxCon
     snoozedUntil: row.snoozed_until,
     labels: stringList(row.labels),
     readAt: row.read_at,
+    closedBy: row.closed_by,
+    closedDepartmentId: row.closed_department_id,
   };
 }
 
@@ -555,6 +569,9 @@ export function inboxRepository(ctx: StoreContext): InboxStore {
         if (patch.snoozedUntil !== undefined) set.snoozed_until = patch.snoozedUntil;
         if (patch.labels !== undefined) set.labels = toJsonText(patch.labels);
         if (patch.readAt !== undefined) set.read_at = patch.readAt;
+        if (patch.closedBy !== undefined) set.closed_by = patch.closedBy;
+        if (patch.closedDepartmentId !== undefined)
+          set.closed_department_id = patch.closedDepartmentId;
         if (Object.keys(set).length > 0)
           await db().updateTable('conversations').set(set).where('id', '=', id).execute();
         return getConversation(id);
@@ -671,24 +688,42 @@ export function inboxRepository(ctx: StoreContext): InboxStore {
           result.set(`${row.channel_id}:${row.contact_id}`, toCareWindow(row));
         return result;
       },
+      async attributeReply(messageId, agentId) {
+        // The department is read in the same statement, so it is the one of this instant.
+        await sql`update messages set agent_id = ${agentId},
+            department_id = (select c.department_id from conversations c
+              where c.id = messages.conversation_id)
+          where id = ${messageId}`.execute(db());
+      },
       async responseTimes(workspaceId, from, to) {
+        // The first business reply that went out after the customer's first message.
+        const firstReply = (column: string) => sql`(select ${sql.ref(`o.${column}`)}
+            from messages o
+            where o.conversation_id = c.id and o.direction = 'outbound'
+              and o.status not in ('refused', 'failed')
+              and o.created_at >= (select min(i.created_at) from messages i
+                where i.conversation_id = c.id and i.direction = 'inbound')
+            order by o.created_at, o.id limit 1)`;
         const rows = await sql<{
           id: string;
           assignee_id: string | null;
           department_id: string | null;
           created_at: unknown;
           closed_at: unknown;
+          closed_by: string | null;
+          closed_department_id: string | null;
           first_in: unknown;
           first_out: unknown;
+          first_out_agent: string | null;
+          first_out_department: string | null;
         }>`
           select c.id, c.assignee_id, c.department_id, c.created_at, c.closed_at,
+            c.closed_by, c.closed_department_id,
             (select min(m.created_at) from messages m
               where m.conversation_id = c.id and m.direction = 'inbound') as first_in,
-            (select min(o.created_at) from messages o
-              where o.conversation_id = c.id and o.direction = 'outbound'
-                and o.status not in ('refused', 'failed')
-                and o.created_at >= (select min(i.created_at) from messages i
-                  where i.conversation_id = c.id and i.direction = 'inbound')) as first_out
+            ${firstReply('created_at')} as first_out,
+            ${firstReply('agent_id')} as first_out_agent,
+            ${firstReply('department_id')} as first_out_department
           from conversations c
           where c.workspace_id = ${workspaceId} and c.created_at >= ${from} and c.created_at < ${to}`.execute(
           db(),
@@ -700,8 +735,12 @@ export function inboxRepository(ctx: StoreContext): InboxStore {
           departmentId: r.department_id,
           createdAt: Number(r.created_at),
           closedAt: num(r.closed_at),
+          closedBy: r.closed_by,
+          closedDepartmentId: r.closed_department_id,
           firstInboundAt: num(r.first_in),
           firstResponseAt: num(r.first_out),
+          firstResponseAgentId: r.first_out_agent,
+          firstResponseDepartmentId: r.first_out_department,
         }));
       },
     },

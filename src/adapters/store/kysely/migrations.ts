@@ -8,6 +8,7 @@ import { campaigns } from './migration-0006-campaigns.ts';
 import { inbox } from './migration-0008-inbox.ts';
 import { uploads } from './migration-0009-uploads.ts';
 import { automation } from './migration-0010-automation.ts';
+import { attribution } from './migration-0011-attribution.ts';
 import { mediaItems } from './migration-0013-media-items.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
@@ -354,6 +355,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
         '0008_inbox': inbox(dialect),
         '0009_uploads': uploads(dialect),
         '0010_automation': automation(dialect),
+        '0011_attribution': attribution(dialect),
         '0013_media_items': mediaItems(dialect),
       }),
   };
