@@ -12,7 +12,7 @@ interface Timing {
 
 interface Row {
   id: string | null;
-  /** null for the group of conversations with no agent (or no department). */
+  /** null for what no agent did (an API key, automation), or no department. */
   name: string | null;
   firstResponse: Timing;
   resolution: Timing;
@@ -26,7 +26,7 @@ interface Report {
 const DAY = 86_400_000;
 const ms = (v: number | null) => (v === null ? '—' : duration(v));
 
-function Table({ caption, rows }: { caption: string; rows: Row[] }) {
+function Table({ caption, rows, none }: { caption: string; rows: Row[]; none: string }) {
   return (
     <table className="data-table">
       <caption>{caption}</caption>
@@ -50,7 +50,7 @@ function Table({ caption, rows }: { caption: string; rows: Row[] }) {
         )}
         {rows.map((r) => (
           <tr key={r.id ?? 'none'}>
-            <th scope="row">{r.name ?? (r.id === null ? 'Nobody' : r.id)}</th>
+            <th scope="row">{r.name ?? (r.id === null ? none : r.id)}</th>
             <td>{ms(r.firstResponse.medianMs)}</td>
             <td>{ms(r.firstResponse.p90Ms)}</td>
             <td>{ms(r.resolution.medianMs)}</td>
@@ -86,8 +86,16 @@ export function ReportsPage() {
       <ErrorNote error={error} />
       {data && (
         <>
-          <Table caption="Per agent" rows={data.agents ?? []} />
-          <Table caption="Per department" rows={data.departments ?? []} />
+          <Table
+            caption="Per agent (who sent the first reply; who closed it)"
+            rows={data.agents ?? []}
+            none="No agent (API or automation)"
+          />
+          <Table
+            caption="Per department (at the time)"
+            rows={data.departments ?? []}
+            none="No department"
+          />
         </>
       )}
     </section>
