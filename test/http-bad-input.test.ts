@@ -1076,6 +1076,8 @@ describe('junk at every route', () => {
       '/v1/channels/:id',
       '/v1/api-keys',
       '/v1/api-keys/:id',
+      '/v1/media',
+      '/v1/media/:id',
       '/v1/webhook-endpoints',
       '/v1/webhook-endpoints/:id',
       '/v1/webhook-endpoints/:id/deliveries',

@@ -113,4 +113,36 @@ describe('inbox tenancy', () => {
     });
     assert.equal(invite.status, 400);
   });
+
+  it("an upload from A's session needs the CSRF token, and B can neither read it nor upload to A's channel", async () => {
+    const upload = (client: AgentClient, csrf: boolean) =>
+      t.parley.http.inject({
+        method: 'POST',
+        url: `/v1/media?channelId=${t.channel.id}`,
+        headers: {
+          cookie: client.cookie,
+          'content-type': 'application/pdf',
+          'x-filename': encodeURIComponent('menu A.pdf'),
+          ...(csrf ? { 'x-csrf-token': client.csrfToken } : {}),
+        },
+        payload: Buffer.from('%PDF-1.4 A only'),
+      });
+    assert.equal((await upload(a, false)).statusCode, 403, 'no CSRF token, no upload');
+    const uploaded = await upload(a, true);
+    assert.equal(uploaded.statusCode, 201, uploaded.body);
+    const { id, type, filename } = JSON.parse(uploaded.body) as Record<string, string>;
+    assert.deepEqual({ type, filename }, { type: 'document', filename: 'menu A.pdf' });
+    const mine = await t.parley.http.inject({
+      method: 'GET',
+      url: `/v1/media/${id}`,
+      headers: { cookie: a.cookie },
+    });
+    assert.equal(mine.statusCode, 200);
+    assert.equal(mine.body, '%PDF-1.4 A only');
+    const theirs = await b.call('GET', `/v1/media/${id}`);
+    assert.equal(theirs.status, 404);
+    assert.equal(theirs.json.code, 'not_found');
+    const intoA = await upload(b, true);
+    assert.equal(intoA.statusCode, 404, intoA.body);
+  });
 });
