@@ -445,6 +445,7 @@ export async function parkReply(
           ...(parameters.length > 0 ? { components: [{ type: 'body', parameters }] } : {}),
         },
       },
+      ...(input.agentId !== null ? { agentId: input.agentId } : {}),
     });
     if (outcome.kind === 'invalid') throw new InboxError('invalid_request', outcome.detail);
     reengagement = outcome.message;

@@ -511,6 +511,11 @@ function TemplatePicker({
   const purpose = template?.category.toLowerCase() ?? null;
   const consent = purpose ? eligibility?.consent[purpose] : undefined;
   const missing = !complete(form, formValues);
+  // The park endpoint takes body parameters only: no header text, media or button.
+  const bodyOnly =
+    form.headerMedia === null &&
+    form.urlButtons.length === 0 &&
+    slots.every((s) => s.component === 'body');
 
   const send = async (e: SyntheticEvent) => {
     e.preventDefault();
@@ -548,7 +553,7 @@ function TemplatePicker({
     try {
       await api.post(`/v1/conversations/${encodeURIComponent(conversation.id)}/park`, {
         text: parkText.trim(),
-        ...(reengage && template
+        ...(reengage && template && bodyOnly
           ? { reengagement: { templateId: template.id, parameters: bodyParameters(slots, values) } }
           : {}),
       });
@@ -744,12 +749,18 @@ function TemplatePicker({
         <label className="inline">
           <input
             type="checkbox"
-            checked={reengage}
+            checked={reengage && !bodyOnly}
             onChange={(e) => setReengage(e.target.checked)}
-            disabled={!template}
+            disabled={!template || !bodyOnly}
           />
           Send the chosen template now to re-engage
         </label>
+        {template && !bodyOnly && (
+          <p className="hint">
+            A parked reply re-engages only with a template whose parameters are all in its body;
+            send this one with “Send template” instead.
+          </p>
+        )}
         <button
           type="button"
           className="secondary"
