@@ -140,6 +140,22 @@ describe('the inbox in a browser', { skip }, () => {
     const png = solidPng(96, [230, 126, 34]);
     const file = { name: 'parcel.png', mimeType: 'image/png', buffer: png };
     const attach = page.getByLabel('Attach a file');
+    // LIM-6: too big for an image — refused in plain words, nothing sent.
+    const sentBefore = t.world.outbound(t.channel.providerKey).length;
+    await attach.setInputFiles({
+      name: 'huge.png',
+      mimeType: 'image/png',
+      buffer: Buffer.concat([png, Buffer.alloc(5 * 1024 * 1024)]),
+    });
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/image file is \d+ bytes; WhatsApp allows at most 5242880/)
+      .waitFor();
+    await e.shot('attachment-too-big');
+    await t.settle();
+    assert.equal(t.world.outbound(t.channel.providerKey).length, sentBefore);
+    await page.getByRole('button', { name: 'Remove the attachment huge.png' }).click();
     await attach.setInputFiles(file);
     const preview = page.getByTestId('attachment-preview');
     await preview.getByRole('img', { name: 'Preview of parcel.png' }).waitFor();

@@ -112,6 +112,13 @@ export function Composer({
   );
 }
 
+/** A file chosen in the composer: its preview, and its upload once it has one. */
+interface Attachment {
+  file: File;
+  url: string | null;
+  uploaded?: { id: string; type: string };
+}
+
 function TextForm({
   conversation,
   quote,
@@ -128,7 +135,7 @@ function TextForm({
   const [error, setError] = useState<string | null>(null);
   const [canned, setCanned] = useState<Canned[]>([]);
   const file = useRef<HTMLInputElement | null>(null);
-  const [attachment, setAttachment] = useState<{ file: File; url: string | null } | null>(null);
+  const [attachment, setAttachment] = useState<Attachment | null>(null);
 
   useEffect(() => {
     api
@@ -154,38 +161,40 @@ function TextForm({
 
   const choose = (f: File) => {
     setError(null);
-    setAttachment((previous) => {
-      if (previous?.url) URL.revokeObjectURL(previous.url);
-      return { file: f, url: f.type.startsWith('image/') ? URL.createObjectURL(f) : null };
-    });
+    setAttachment({ file: f, url: f.type.startsWith('image/') ? URL.createObjectURL(f) : null });
   };
 
   const removeAttachment = () => {
-    setAttachment((previous) => {
-      if (previous?.url) URL.revokeObjectURL(previous.url);
-      return null;
-    });
+    setAttachment(null);
     if (file.current) file.current.value = '';
   };
 
-  // The chosen file's preview is an object URL: let it go with the composer.
+  // The preview is an object URL: it goes when another file replaces it, or with the composer.
+  const previewUrl = attachment?.url ?? null;
   useEffect(
     () => () => {
-      if (attachment?.url) URL.revokeObjectURL(attachment.url);
+      if (previewUrl) URL.revokeObjectURL(previewUrl);
     },
-    [attachment],
+    [previewUrl],
   );
 
-  /** The chosen file uploaded (Parley checks WhatsApp's limits), then sent by its id. */
-  const sendAttachment = async (f: File, caption: string) => {
-    const uploaded = await api.post<{ id: string; type: string }>(
-      `/v1/media${query({ channelId: conversation.channelId })}`,
-      f,
-      {
-        'content-type': f.type || 'application/octet-stream',
-        'x-filename': encodeURIComponent(f.name),
-      },
-    );
+  /**
+   * The chosen file uploaded (Parley checks WhatsApp's limits), then sent by its id. A send that
+   * fails after the upload keeps the id, so trying again does not upload the file twice.
+   */
+  const sendAttachment = async (chosen: Attachment, caption: string) => {
+    const f = chosen.file;
+    const uploaded =
+      chosen.uploaded ??
+      (await api.post<{ id: string; type: string }>(
+        `/v1/media${query({ channelId: conversation.channelId })}`,
+        f,
+        {
+          'content-type': f.type || 'application/octet-stream',
+          'x-filename': encodeURIComponent(f.name),
+        },
+      ));
+    setAttachment((current) => (current?.file === f ? { ...current, uploaded } : current));
     const kind = uploaded.type;
     const media: Record<string, string> = { id: uploaded.id };
     if (kind === 'document') media.filename = f.name;
@@ -205,7 +214,7 @@ function TextForm({
     setError(null);
     try {
       if (attachment) {
-        await sendAttachment(attachment.file, body);
+        await sendAttachment(attachment, body);
         removeAttachment();
       } else
         await api.post(
