@@ -22,16 +22,19 @@ interface Shown {
 const RECORD_NOTIFICATIONS = `(() => {
   const Real = window.Notification;
   const shown = [];
+  const made = [];
   function Recording(title, options) {
     shown.push({ title: String(title), body: String((options && options.body) || '') });
     this.title = title;
     this.onclick = null;
     this.close = () => {};
+    made.push(this);
   }
   Object.defineProperty(Recording, 'permission', { get: () => (Real ? Real.permission : 'granted') });
   Recording.requestPermission = () => (Real ? Real.requestPermission() : Promise.resolve('granted'));
   window.Notification = Recording;
   window.shownNotifications = shown;
+  window.clickLastNotification = () => made[made.length - 1].onclick();
 })();`;
 
 describe('browser notifications for new messages assigned to me', { skip }, () => {
@@ -152,10 +155,18 @@ describe('browser notifications for new messages assigned to me', { skip }, () =
     assert.deepEqual((await shown()).slice(before), [
       { title: 'Ada Lovelace', body: 'One more question' },
     ]);
+    // Clicking the notification opens that conversation.
+    await page.evaluate('window.clickLastNotification()');
+    await page.waitForURL(new RegExp(`/inbox/${mine}$`));
+    await transcript.getByText('One more question').waitFor();
+    await e.shot('notification-clicked');
   });
 
   it('follows a transfer: once the conversation is someone else’s, it no longer notifies me', async () => {
     const { page, t } = e;
+    // Away from it, so only the assignment can keep it quiet.
+    await page.locator(`[data-conversation-id="${theirs}"]`).click();
+    await page.waitForURL(new RegExp(`/inbox/${theirs}$`));
     const r = await t.api('POST', `/v1/conversations/${mine}/assign`, { agentId: other });
     assert.equal(r.status, 200, JSON.stringify(r.json));
     await t.settle();
