@@ -848,6 +848,39 @@ describe('bad input to the /v1 API', () => {
         /sticker files must be image\/webp; got image\/png/,
       );
     });
+    it('extraMedia named by upload ids go out as their links; one that cannot be its type is refused naming extraMedia[n]', async () => {
+      const first = await upload(PNG, 'image/png');
+      const second = await upload(PNG, 'image/png');
+      assert.equal(second.status, 201, JSON.stringify(second.json));
+      await refusedWithoutWrites(
+        t,
+        () =>
+          post({
+            channelId: t.channel.id,
+            to: CUSTOMER,
+            type: 'image',
+            image: { id: first.json.id },
+            extraMedia: [{ type: 'sticker', id: second.json.id }],
+          }),
+        400,
+        'invalid_request',
+        /^extraMedia\[0\]: sticker files must be image\/webp; got image\/png$/,
+      );
+      const sent = await post({
+        channelId: t.channel.id,
+        to: CUSTOMER,
+        type: 'image',
+        image: { id: first.json.id, caption: 'Front' },
+        extraMedia: [{ id: second.json.id }],
+      });
+      assert.equal(sent.status, 202, JSON.stringify(sent.json));
+      assert.deepEqual(
+        sent.json.messages.map((m: { content: { image: { link: string } } }) =>
+          new URL(m.content.image.link).pathname.split('/').pop(),
+        ),
+        [first.json.id, second.json.id],
+      );
+    });
   });
 
   describe('LIM-7: Idempotency-Key', () => {

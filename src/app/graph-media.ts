@@ -307,8 +307,12 @@ export async function resolveExtraUploads(
       type,
       [type]: media,
     } as OutboundContent);
+    // The detail names the type where it names the place ("sticker: …", "image['id'] …").
     if (outcome.kind === 'invalid')
-      return { kind: 'invalid', detail: `extraMedia[${String(n)}]: ${outcome.detail}` };
+      return {
+        kind: 'invalid',
+        detail: `extraMedia[${String(n)}]${outcome.detail.startsWith(type) ? outcome.detail.slice(type.length) : `: ${outcome.detail}`}`,
+      };
     const body = (outcome.content as Record<string, unknown>)[type] as MediaBody;
     resolved.push(extra.type !== undefined ? { ...body, type: extra.type } : body);
   }

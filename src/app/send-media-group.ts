@@ -77,6 +77,7 @@ export async function sendMediaGroup(
         ? { idempotencyKey: n === 0 ? input.idempotencyKey : `${input.idempotencyKey}#${n}` }
         : {}),
       ...(n === 0 && input.replyTo !== undefined ? { replyTo: input.replyTo } : {}),
+      ...(input.agentId !== undefined ? { agentId: input.agentId } : {}),
     };
     const outcome = await sendMessage(deps, part);
     // Validated up front: only the first part, or a later part's reused key, is invalid here.
