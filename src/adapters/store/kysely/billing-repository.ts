@@ -209,9 +209,13 @@ function toThreshold(row: Selectable<BillingThresholdsTable>): ThresholdNotice {
   };
 }
 
-/** Rows ordered by (at, id) after or from a position: `(at > p.at) or (at = p.at and id ≥|> p.id)`. */
+/**
+ * Rows ordered by (at, id) after or from a position. The leading `at >= p.at` is implied by the
+ * rest but lets both databases seek the (…, at, id) index instead of reading the WABA's or
+ * pair's whole log (an OR alone is not a range to either planner).
+ */
 function positionFilter(position: LogPosition, inclusive: boolean) {
-  return sql<boolean>`(at > ${position.at} or (at = ${position.at} and id ${sql.raw(inclusive ? '>=' : '>')} ${position.id}))`;
+  return sql<boolean>`(at >= ${position.at} and (at > ${position.at} or id ${sql.raw(inclusive ? '>=' : '>')} ${position.id}))`;
 }
 
 export function billingRepository(ctx: StoreContext): BillingRepository {
@@ -328,7 +332,8 @@ export function billingRepository(ctx: StoreContext): BillingRepository {
         .where('waba', '=', pair.waba)
         .where('channel_id', '=', pair.channelId)
         .where('contact', '=', pair.contact)
-        .where(sql<boolean>`(at < ${before.at} or (at = ${before.at} and id < ${before.id}))`)
+        // `at <= …` first: an index range (see positionFilter).
+        .where(sql<boolean>`(at <= ${before.at} and (at < ${before.at} or id < ${before.id}))`)
         .orderBy('at', 'desc')
         .orderBy('id', 'desc')
         .limit(limit)

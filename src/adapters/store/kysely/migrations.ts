@@ -10,6 +10,7 @@ import { uploads } from './migration-0009-uploads.ts';
 import { automation } from './migration-0010-automation.ts';
 import { attribution } from './migration-0011-attribution.ts';
 import { mediaItems } from './migration-0013-media-items.ts';
+import { sendPathIndexes } from './migration-0014-send-path-indexes.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -357,6 +358,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
         '0010_automation': automation(dialect),
         '0011_attribution': attribution(dialect),
         '0013_media_items': mediaItems(dialect),
+        '0014_send_path_indexes': sendPathIndexes(dialect),
       }),
   };
 }
