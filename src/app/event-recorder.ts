@@ -44,6 +44,8 @@ function toStored(event: DomainEvent, recordedAt: number): NewStoredEvent {
   };
 }
 
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export function startEventRecorder(deps: AppDeps, options: EventRecorderOptions): EventRecorder {
   const batchSize = options.batchSize ?? 500;
   const maxBuffered = options.maxBuffered ?? 100_000;
@@ -73,10 +75,15 @@ export function startEventRecorder(deps: AppDeps, options: EventRecorderOptions)
 
   const kick = (): void => {
     if (writing) return;
-    writing = write().finally(() => {
-      writing = null;
-      if (buffer.length > 0 && !stopped) kick();
-    });
+    // Start on the next turn of the event loop, not now: SQLite answers synchronously, so a
+    // write begun at the first event would finish before the next one is heard and every event
+    // would cost a transaction of its own. One turn gathers what the current I/O phase publishes.
+    writing = nextTurn()
+      .then(write)
+      .finally(() => {
+        writing = null;
+        if (buffer.length > 0 && !stopped) kick();
+      });
   };
 
   const unsubscribe = deps.events.subscribe(

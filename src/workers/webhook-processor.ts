@@ -59,6 +59,10 @@ export class WebhookProcessor {
   }
 
   async #work(): Promise<void> {
+    // One turn of the event loop first: the webhooks acknowledged in this I/O phase are handed
+    // over one by one (each from its own setImmediate), and SQLite answers synchronously, so
+    // starting now would process them one per transaction. Gathered, they share one commit.
+    if (this.#backlog.length < this.#batchSize) await new Promise((r) => setImmediate(r));
     for (;;) {
       if (this.#stopped) return;
       if (this.#backlog.length === 0 && this.#overflowed) await this.#refill();

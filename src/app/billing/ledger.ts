@@ -243,6 +243,9 @@ export class CostLedger {
   }
 
   async #work(): Promise<void> {
+    // A turn of the event loop first, so the messages of this I/O phase share a transaction
+    // (SQLite answers synchronously: started now, each would be recorded alone).
+    if (this.#pending.size < BATCH) await new Promise((r) => setImmediate(r));
     while (this.#pending.size > 0) {
       const batch: Pending[] = [];
       for (const p of this.#pending.values()) {
