@@ -5,7 +5,7 @@
 import { DAY, HOUR } from '../../core/time.ts';
 import type { RateCategory } from '../../core/pricing/categories.ts';
 import { ERAS, eraOn, type Era, type EraId } from '../../core/pricing/eras.ts';
-import { ZoneCalendar } from '../../core/pricing/local-calendar.ts';
+import { calendarFor, type ZoneCalendar } from '../../core/pricing/local-calendar.ts';
 import type { Market } from '../../core/pricing/markets.ts';
 import type { RateEntry } from '../../core/pricing/rate-card.ts';
 import {
@@ -43,18 +43,8 @@ export function eraById(id: EraId): Era {
   return era;
 }
 
-const calendars = new Map<string, ZoneCalendar>();
-
-/** One calendar per zone (building one asks Intl for a formatter, which is slow). */
-export function calendarFor(zone: string): ZoneCalendar {
-  let calendar = calendars.get(zone);
-  if (calendar === undefined) {
-    if (calendars.size >= 1_000) calendars.clear();
-    calendar = new ZoneCalendar(zone);
-    calendars.set(zone, calendar);
-  }
-  return calendar;
-}
+/** One calendar per zone, shared by the process (see the core's calendarFor). */
+export { calendarFor };
 
 export function comparePositions(a: LogPosition, b: LogPosition): number {
   return a.at - b.at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

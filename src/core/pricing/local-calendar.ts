@@ -3,15 +3,25 @@ import { DAY, MINUTE } from '../time.ts';
 
 export const DEFAULT_TIME_ZONE = 'UTC';
 
+/** Answers already found: the runtime's zone database is fixed for the life of the process. */
+const knownZones = new Map<string, boolean>();
+
 /** True when the runtime knows `zone` as an IANA time zone name. */
 export function isValidTimeZone(zone: string): boolean {
   if (zone === '') return false;
+  const known = knownZones.get(zone);
+  if (known !== undefined) return known;
+  let valid: boolean;
   try {
+    // Building a formatter is the only portable test, and it costs tens of microseconds.
     new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    valid = true;
   } catch {
-    return false;
+    valid = false;
   }
+  if (knownZones.size >= 1_000) knownZones.clear();
+  knownZones.set(zone, valid);
+  return valid;
 }
 
 /** The local calendar day an instant falls on. */
@@ -106,4 +116,21 @@ export class ZoneCalendar {
     );
     return wall - Math.floor(at / 1000) * 1000;
   }
+}
+
+const sharedCalendars = new Map<string, ZoneCalendar>();
+
+/**
+ * One calendar per zone for the whole process: building one asks Intl for a formatter, which
+ * costs more than rating an event. A calendar only memoises the last day it computed, so
+ * sharing it changes no answer.
+ */
+export function calendarFor(zone: string): ZoneCalendar {
+  let calendar = sharedCalendars.get(zone);
+  if (calendar === undefined) {
+    if (sharedCalendars.size >= 1_000) sharedCalendars.clear();
+    calendar = new ZoneCalendar(zone);
+    sharedCalendars.set(zone, calendar);
+  }
+  return calendar;
 }

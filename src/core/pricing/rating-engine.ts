@@ -14,7 +14,8 @@ import { ERAS, eraOn, type Era, type EraId } from './eras.ts';
 import {
   DEFAULT_TIME_ZONE,
   isValidTimeZone,
-  ZoneCalendar,
+  calendarFor,
+  type ZoneCalendar,
   type LocalDay,
 } from './local-calendar.ts';
 import { marketOf, type Market } from './markets.ts';
@@ -601,7 +602,7 @@ export class RatingEngine {
     }
     let calendar = this.#calendars.get(zone);
     if (calendar === undefined) {
-      calendar = new ZoneCalendar(zone);
+      calendar = calendarFor(zone);
       this.#calendars.set(zone, calendar);
     }
     const created: WabaState = {
