@@ -73,6 +73,8 @@ describe('campaigns: audience, consent skip report, estimate, run to completion'
     });
     await consent(t, [uk(301), uk(302), uk(303), uk(304), uk(305), uk(306), US_NUMBER]);
     await consent(t, [uk(306)], 'opt_out');
+    // The consent events are recorded for subscribers on the next turn of the event loop.
+    await t.settle();
   });
   after(async () => t.close());
 
