@@ -94,6 +94,7 @@ export async function deliverOutbound(
   const decision = decideSend(window, isFreeForm(content), now, deps.policy.dispatchMarginMs);
   if (!decision.allowed)
     return fail(deps, job, message, { reason: decision.reason, details: decision.detail });
+  let reachScope: string | null = null;
   if (content.type === 'template') {
     // OPT-7, TPL-9: a STOP or a pause may have arrived while the template waited in the queue.
     const checked = await checkTemplateSend(
@@ -130,13 +131,18 @@ export async function deliverOutbound(
       }
       return fail(deps, job, message, { reason: limits.reason, details: limits.detail });
     }
-    if (limits.reachScope !== null)
-      await store.outreach.reach.record(channel.workspaceId, limits.reachScope, contact.waId, now);
+    reachScope = limits.reachScope;
   }
 
   // Compare-and-set: two nodes may hold this job (a lease that expired while it waited); one sends.
   // The loser leaves the job alone: its winner completes it, or it is re-claimed and reviewed.
-  if (!(await store.messages.claimDispatch(message.id, now))) return { kind: 'skipped' };
+  // The reach (LIM-3) and the claim share one commit, made before the provider is called.
+  const claimed = await store.transaction(async (tx) => {
+    if (reachScope !== null)
+      await tx.outreach.reach.record(channel.workspaceId, reachScope, contact.waId, now);
+    return tx.messages.claimDispatch(message.id, now);
+  });
+  if (!claimed) return { kind: 'skipped' };
   const provider = deps.providers.forConnection(connection);
   const result = await provider.send({
     channel: {
@@ -152,19 +158,24 @@ export async function deliverOutbound(
   });
   const after = clock.now();
   if (result.ok) {
-    // A status webhook may already have arrived and matched through the callback data.
-    const current = (await store.messages.get(message.id)) ?? message;
-    const updated = await store.messages.update(
-      message.id,
-      {
-        providerMessageId: result.providerMessageId,
-        status: mergeStatus(current.status, 'accepted'),
-        // The answer is here: whatever another worker concluded meanwhile, it was sent once.
-        needsReview: false,
-      },
-      after,
-    );
-    await store.jobs.complete(job.id);
+    // The provider's id and the job's end in one commit (one fewer per message, and no window
+    // in which the message is accepted but its job still queued).
+    const updated = await store.transaction(async (tx) => {
+      // A status webhook may already have arrived and matched through the callback data.
+      const current = (await tx.messages.get(message.id)) ?? message;
+      const record = await tx.messages.update(
+        message.id,
+        {
+          providerMessageId: result.providerMessageId,
+          status: mergeStatus(current.status, 'accepted'),
+          // The answer is here: whatever another worker concluded meanwhile, it was sent once.
+          needsReview: false,
+        },
+        after,
+      );
+      await tx.jobs.complete(job.id);
+      return record;
+    });
     return { kind: 'sent', message: updated ?? message };
   }
   const failure = result.failure;
