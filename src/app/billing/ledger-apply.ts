@@ -77,6 +77,26 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /**
+ * True when `recordUsage` would change nothing for `input`: its message is recorded already, at
+ * the same instant, with the same provider figures, and rated. That is every status after the
+ * one that made a message delivered (a `read` after its `delivered`), so the ledger skips its
+ * transaction and account lock. Mirrors the per-input checks in `recordUsage`; read without the
+ * lock, a stale answer can only send an input through `recordUsage`, which is idempotent.
+ */
+export async function changesNothing(store: Store, input: UsageInput): Promise<boolean> {
+  const row = await store.billing.usageByMessage(input.workspaceId, input.messageId);
+  if (row === null) return false;
+  if (input.providerPricing !== null && !sameJson(input.providerPricing, row.providerPricing))
+    return false;
+  if (
+    input.providerConversation !== null &&
+    !sameJson(input.providerConversation, row.providerConversation)
+  )
+    return false;
+  return row.type !== 'delivered' || (input.at === row.at && row.rating !== null);
+}
+
+/**
  * Records usage events of one WABA (inside the caller's transaction) and re-rates what they
  * change. Idempotent: an event already recorded changes nothing, so a re-delivered status never
  * charges twice; a delivery instant revised by a late `delivered` (STA-1) moves the message and

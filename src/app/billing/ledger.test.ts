@@ -4,7 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestParley, type TestParley } from '../../../test/helpers/parley.ts';
 import { createApiKey, createWorkspace } from '../admin.ts';
-import { CostLedger } from './ledger.ts';
+import { changesNothing } from './ledger-apply.ts';
+import { CostLedger, usageInputFor } from './ledger.ts';
 
 const DAY = 86_400_000;
 const UK = '447700900123';
@@ -101,6 +102,27 @@ describe('the ledger on the event bus', () => {
       channel: t.channel.id,
       contact: `+${UK}`,
     });
+  });
+
+  it('STA-1: a later status of a delivered message changes nothing; a revised delivery instant or new provider figures do', async () => {
+    const store = t.parley.deps.store;
+    const ws = t.channel.workspaceId;
+    const [delivered] = (await store.billing.allUsage(ws, { limit: 100 })).filter(
+      (u) => u.type === 'delivered',
+    );
+    assert.ok(delivered?.rating, 'the first test left a rated delivery');
+    const input = await usageInputFor(store, ws, delivered.messageId);
+    assert.ok(input);
+    assert.equal(await changesNothing(store, input), true);
+    assert.equal(await changesNothing(store, { ...input, at: input.at + 1 }), false);
+    assert.equal(
+      await changesNothing(store, { ...input, providerPricing: { category: 'utility' } }),
+      false,
+    );
+    // Recording it again (as a `read` would) leaves the priced row as it was.
+    t.parley.ledger.record(ws, delivered.messageId);
+    await t.parley.ledger.drain();
+    assert.deepEqual(await store.billing.usageByMessage(ws, delivered.messageId), delivered);
   });
 
   it('after a crash, the next start records and prices what was stored but never recorded', async () => {

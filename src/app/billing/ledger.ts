@@ -9,7 +9,12 @@ import type { DomainEvent } from '../../ports/event-bus.ts';
 import type { Channel, JsonObject, MessageRecord, Store } from '../../ports/store.ts';
 import type { AppDeps } from '../deps.ts';
 import { createCountryResolver } from '../pricing/recipient-country.ts';
-import { recordUsage, type ThresholdCrossing, type UsageInput } from './ledger-apply.ts';
+import {
+  changesNothing,
+  recordUsage,
+  type ThresholdCrossing,
+  type UsageInput,
+} from './ledger-apply.ts';
 
 /** Statuses that make a message delivered (STA-1: `read` and `played` imply it). */
 const DELIVERED_STATUSES: readonly string[] = ['delivered', 'read', 'played'];
@@ -265,6 +270,8 @@ export class CostLedger {
       let input: UsageInput | null;
       try {
         input = await usageInputFor(store, item.workspaceId, item.messageId, channels);
+        // A message's later statuses (read after delivered) usually change nothing.
+        if (input !== null && (await changesNothing(store, input))) input = null;
       } catch (error) {
         this.#retry(item, error);
         continue;
