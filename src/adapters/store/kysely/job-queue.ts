@@ -1,5 +1,5 @@
 // The local durable job queue, kept in the store's own database (jobs table, leased claims).
-import type { Kysely, Selectable, SelectQueryBuilder } from 'kysely';
+import type { CompiledQuery, Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { ClaimOptions, Job, JobQueue } from '../../../ports/job-queue.ts';
 import type { Database, JobsTable } from './database-schema.ts';
 import { newId } from './ids.ts';
@@ -88,6 +88,18 @@ function dueJobIds(
   return db.selectFrom(union.as('due')).select('id').orderBy('run_at').orderBy('id').limit(limit);
 }
 
+/** Stand-ins for the claim's per-call values in its compiled template (never real values). */
+const SLOT = {
+  now: '\u0000claim:now',
+  worker: '\u0000claim:worker',
+  queue: '\u0000claim:queue',
+  until: '\u0000claim:until',
+  limit: '\u0000claim:limit',
+} as const;
+
+/** The claim compiled with stand-ins, per dialect (the SQL differs: FOR UPDATE SKIP LOCKED). */
+const claimTemplates = new Map<StoreContext['dialect'], CompiledQuery<Selectable<JobsTable>>>();
+
 export function jobQueue(ctx: StoreContext): JobQueue {
   return {
     async enqueue(queue, payload, options) {
@@ -125,17 +137,51 @@ export function jobQueue(ctx: StoreContext): JobQueue {
       const limit = Math.max(0, Math.floor(options.limit));
       if (limit === 0) return [];
       const db = ctx.db();
-      const rows = await db
-        .updateTable('jobs')
-        .set((eb) => ({
-          state: 'leased',
-          lease_owner: options.worker,
-          lease_until: options.now + options.leaseMs,
-          attempts: eb('attempts', '+', 1),
-        }))
-        .where('id', 'in', dueJobIds(db, ctx.dialect, queue, options, limit))
-        .returningAll()
-        .execute();
+      const build = (o: ClaimOptions, q: string, until: number, n: number) =>
+        db
+          .updateTable('jobs')
+          .set((eb) => ({
+            state: 'leased',
+            lease_owner: o.worker,
+            lease_until: until,
+            attempts: eb('attempts', '+', 1),
+          }))
+          .where('id', 'in', dueJobIds(db, ctx.dialect, q, o, n))
+          .returningAll();
+      let rows: Selectable<JobsTable>[];
+      if (options.keys === undefined) {
+        // The dispatcher claims every few milliseconds with this one shape; building it in
+        // Kysely cost four times what SQLite spends running it. Compiled once with stand-ins.
+        let template = claimTemplates.get(ctx.dialect);
+        if (template === undefined) {
+          template = build(
+            { now: SLOT.now, limit: 0, leaseMs: 0, worker: SLOT.worker } as unknown as ClaimOptions,
+            SLOT.queue,
+            SLOT.until as unknown as number,
+            SLOT.limit as unknown as number,
+          ).compile();
+          // Every stand-in must have become a bound parameter, never text inside the SQL.
+          if (Object.values(SLOT).some((v) => !template?.parameters.includes(v)))
+            throw new Error('job claim template: a value was not bound as a parameter');
+          claimTemplates.set(ctx.dialect, template);
+        }
+        const values: Record<string, unknown> = {
+          [SLOT.now]: options.now,
+          [SLOT.worker]: options.worker,
+          [SLOT.queue]: queue,
+          [SLOT.until]: options.now + options.leaseMs,
+          [SLOT.limit]: limit,
+        };
+        const compiled: CompiledQuery<Selectable<JobsTable>> = {
+          ...template,
+          parameters: template.parameters.map((p) =>
+            typeof p === 'string' && p in values ? values[p] : p,
+          ),
+        };
+        rows = (await db.executeQuery(compiled)).rows;
+      } else {
+        rows = await build(options, queue, options.now + options.leaseMs, limit).execute();
+      }
       // RETURNING order is unspecified in both dialects.
       rows.sort((a, b) => a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       return rows.map((row) => toJob<P>(row));
