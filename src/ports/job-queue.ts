@@ -20,6 +20,11 @@ export interface EnqueueOptions {
   readonly runAt: number;
 }
 
+export interface EnqueueItem {
+  readonly payload: unknown;
+  readonly options: EnqueueOptions;
+}
+
 export interface ClaimOptions {
   readonly now: number;
   readonly limit: number;
@@ -32,6 +37,8 @@ export interface ClaimOptions {
 
 export interface JobQueue {
   enqueue(queue: string, payload: unknown, options: EnqueueOptions): Promise<string>;
+  /** Enqueues many at once (one round trip where the backend can); ids in the items' order. */
+  enqueueMany?(queue: string, items: readonly EnqueueItem[]): Promise<string[]>;
   /** Leases up to `limit` due jobs, oldest runAt first. */
   claim<P>(queue: string, options: ClaimOptions): Promise<Job<P>[]>;
   /** Done: the job is removed. */
