@@ -10,6 +10,7 @@ import { createInProcessEventBus } from '../adapters/events/in-process-event-bus
 import { createRedisEventBus } from '../adapters/events/redis-event-bus.ts';
 import { createInProcessRateLimiter } from '../adapters/limits/in-process-rate-limiter.ts';
 import { createRedisRateLimiter } from '../adapters/limits/redis-rate-limiter.ts';
+import { createBullmqJobQueue } from '../adapters/queue/bullmq/bullmq-job-queue.ts';
 import { createPinoLogger } from '../adapters/logging/pino-logger.ts';
 import {
   createCloudApiProvider,
@@ -28,6 +29,7 @@ import { realTimeScheduler, systemClock } from '../adapters/providers/sandbox/sa
 import { startDemoTraffic } from '../adapters/providers/sandbox/sandbox-demo.ts';
 import { buildHttpServer } from '../http/server.ts';
 import { OutboundDispatcher } from '../workers/outbound-dispatcher.ts';
+import { OutboundRelay } from '../workers/outbound-relay.ts';
 import { WebhookProcessor } from '../workers/webhook-processor.ts';
 import { MediaDownloader } from '../workers/media-downloader.ts';
 import { createLocalBlobStore } from '../adapters/blobs/local-blob-store.ts';
@@ -37,6 +39,7 @@ import { createHttpWebhookSender } from '../adapters/events/http-webhook-sender.
 import { CampaignRunner } from '../workers/campaign-runner.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
+import type { JobQueue } from '../ports/job-queue.ts';
 import type { RateLimiter } from '../ports/rate-limiter.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Provider } from '../ports/provider.ts';
@@ -110,6 +113,8 @@ export interface Parley {
   readonly deps: AppDeps;
   readonly http: FastifyInstance;
   readonly dispatcher: OutboundDispatcher;
+  /** With Redis: moves queued sends from the store to the shared queue; tests drive `runOnce()`. */
+  readonly relay: OutboundRelay | null;
   readonly processor: WebhookProcessor;
   readonly sandbox: SandboxHub;
   /** Copies inbound media into the blob store; tests stop it and drive `runOnce()`. */
@@ -171,7 +176,7 @@ export async function createParley(
   const store = overrides.store ?? (await openStore(config));
   await store.migrate();
   const secretBox = createSecretBox(resolveSecretKey(config.secretKey, config.dataDir));
-  const shared = await openShared(config, logger);
+  const shared = await openShared(config, logger, store);
   const events = shared.events;
   const cache = new Map<string, Provider>();
 
@@ -236,6 +241,7 @@ export async function createParley(
     policy: { ...DEFAULT_POLICY, ...overrides.policy },
     blobs,
     limits: shared.limits,
+    outboundQueue: shared.outboundQueue,
   };
   const appDeps = deps;
   processor = new WebhookProcessor(appDeps);
@@ -244,6 +250,17 @@ export async function createParley(
     worker: `${hostname()}:${process.pid}`,
     leaseMs: config.dispatchLeaseMs,
   });
+  // With a shared queue, queued messages reach it through the relay (the transactional outbox).
+  const relay = config.redisUrl
+    ? new OutboundRelay(appDeps, {
+        worker: `${hostname()}:${process.pid}`,
+        onRelayed: () => dispatcher.wake(),
+      })
+    : null;
+  const outboundQueued = (): void => {
+    relay?.wake();
+    dispatcher.wake();
+  };
   const media = new MediaDownloader(appDeps, blobs, { worker: `${hostname()}:${process.pid}` });
   const accountHealth = subscribeAccountHealth(appDeps);
   // A media message was stored with its download job: fetch it before the provider URL expires.
@@ -261,7 +278,7 @@ export async function createParley(
   const ledger = startCostLedger(appDeps);
   const templateSync = new TemplateSync(appDeps);
   const consentSignals = subscribeConsentSignals(appDeps);
-  const automation = startAutomation(appDeps, { onMessageQueued: () => dispatcher.wake() });
+  const automation = startAutomation(appDeps, { onMessageQueued: outboundQueued });
   const eventWebhooks = new EventWebhooks(appDeps, createHttpWebhookSender());
   const eventDeliverer = new EventDeliverer(appDeps, eventWebhooks, {
     worker: `${hostname()}:${process.pid}`,
@@ -272,11 +289,11 @@ export async function createParley(
     giveUpAfterMs: eventWebhooks.settings.retry.giveUpAfterMs,
     onRecorded: () => eventDeliverer.wake(),
   });
-  const inbox = subscribeInbox(appDeps, () => dispatcher.wake());
+  const inbox = subscribeInbox(appDeps, outboundQueued);
   const campaignSignals = subscribeCampaignSignals(appDeps);
   const campaigns = new CampaignRunner(appDeps, {
     owner: `${hostname()}:${process.pid}`,
-    onQueued: () => dispatcher.wake(),
+    onQueued: outboundQueued,
   });
   let started = false;
   const http = await buildHttpServer({
@@ -285,7 +302,7 @@ export async function createParley(
     logger,
     version: VERSION,
     onWebhookStored: (webhook, parsed) => webhookProcessor.submit(webhook, parsed),
-    onMessageQueued: () => dispatcher.wake(),
+    onMessageQueued: outboundQueued,
     onCampaignChanged: () => campaigns.wake(),
     ready: () => started,
     eventWebhooks,
@@ -297,6 +314,7 @@ export async function createParley(
     deps: appDeps,
     http,
     dispatcher,
+    relay,
     processor: webhookProcessor,
     sandbox,
     media,
@@ -336,6 +354,7 @@ export async function createParley(
     },
     async start(options = {}) {
       await webhookProcessor.drain(); // webhooks stored before a restart
+      relay?.start();
       dispatcher.start();
       media.start();
       await templateSync.start();
@@ -350,6 +369,7 @@ export async function createParley(
       started = false;
       await http.close();
       await campaigns.stop();
+      await relay?.stop();
       await dispatcher.stop();
       await webhookProcessor.stop();
       await media.stop();
@@ -376,15 +396,27 @@ export async function createParley(
 
 /**
  * What several nodes share besides the database: with PARLEY_REDIS_URL the pacing buckets
- * (LIM-1/LIM-2) and the live event fan-out live in Redis; without it, in this process.
+ * (LIM-1/LIM-2), the live event fan-out and the outbound queue (BullMQ) live in Redis; without
+ * it, in this process and the store's own queue.
  */
 async function openShared(
   config: ParleyConfig,
   log: Logger,
-): Promise<{ events: EventBus; limits: RateLimiter; close(): Promise<void> }> {
+  store: Store,
+): Promise<{
+  events: EventBus;
+  limits: RateLimiter;
+  outboundQueue: JobQueue;
+  close(): Promise<void>;
+}> {
   if (!config.redisUrl) {
     const limits = createInProcessRateLimiter();
-    return { events: createInProcessEventBus(log), limits, close: () => limits.close() };
+    return {
+      events: createInProcessEventBus(log),
+      limits,
+      outboundQueue: store.jobs,
+      close: () => limits.close(),
+    };
   }
   // Commands fail fast while Redis is away (the dispatcher's pass fails and is retried), rather
   // than queueing sends behind a connection that may never come back.
@@ -397,10 +429,19 @@ async function openShared(
   });
   await events.ready();
   const limits = createRedisRateLimiter(publisher, { prefix: config.redisPrefix });
+  const queueConnection = publisher.duplicate();
+  const outboundQueue = createBullmqJobQueue(queueConnection, {
+    prefix: config.redisPrefix,
+    // An expired dispatch lease is claimable again within a tenth of the lease (1-5 s).
+    stalledCheckMs: Math.min(5_000, Math.max(1_000, config.dispatchLeaseMs / 10)),
+  });
   return {
     events,
     limits,
+    outboundQueue,
     async close() {
+      await outboundQueue.close();
+      await queueConnection.quit().catch(() => queueConnection.disconnect());
       await events.close();
       await limits.close();
       subscriber.disconnect();

@@ -14,6 +14,7 @@ import type { Json, MessageRecord } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
 import { checkSendLimits } from './outbound-limits.ts';
 import { checkTemplateSend } from './template-send-policy.ts';
+import { OUTBOUND_QUEUE } from './send-message.ts';
 
 export interface OutboundJob {
   readonly messageId: string;
@@ -51,6 +52,18 @@ export function backoffDelay(
   return Math.round(Math.max(jittered, retryAfterMs ?? 0));
 }
 
+/**
+ * Outbound jobs waiting or in flight: the store's queue, plus the shared queue (BullMQ) the relay
+ * feeds when there is one. A job being relayed may count twice for a moment.
+ */
+export async function outboundBacklog(
+  deps: Pick<AppDeps, 'store' | 'outboundQueue'>,
+): Promise<number> {
+  const local = await deps.store.jobs.size(OUTBOUND_QUEUE);
+  if (deps.outboundQueue === deps.store.jobs) return local;
+  return local + (await deps.outboundQueue.size(OUTBOUND_QUEUE));
+}
+
 export async function deliverOutbound(
   deps: AppDeps,
   job: Job<OutboundJob>,
@@ -58,7 +71,7 @@ export async function deliverOutbound(
   const { store, clock } = deps;
   const message = await store.messages.get(job.payload.messageId);
   if (!message || message.status !== 'pending' || message.needsReview) {
-    await store.jobs.complete(job.id);
+    await deps.outboundQueue.complete(job.id);
     return { kind: 'skipped' };
   }
   if (message.dispatchedAt !== null && message.providerMessageId === null) {
@@ -66,7 +79,7 @@ export async function deliverOutbound(
     if (clock.now() < settledAt) {
       // Another node may still be waiting for the provider's answer (its lease ran out while
       // the job waited): look again once any live send would have ended.
-      await store.jobs.release(job.id, settledAt);
+      await deps.outboundQueue.release(job.id, settledAt);
       return { kind: 'skipped' };
     }
     // We may have handed it to the provider before a crash: WhatsApp has no idempotency key.
@@ -75,7 +88,7 @@ export async function deliverOutbound(
       message,
       'The process stopped while this message was being handed to the provider; it was not resent.',
     );
-    await store.jobs.complete(job.id);
+    await deps.outboundQueue.complete(job.id);
     return { kind: 'review', message: flagged };
   }
   const channel = await store.channels.get(message.channelId);
@@ -122,7 +135,7 @@ export async function deliverOutbound(
     if (!limits.allowed) {
       if (limits.retryAt !== undefined && message.idempotencyKey?.startsWith('campaign:')) {
         // A campaign waits for the rolling 24 h to free a place; a single send fails.
-        await store.jobs.release(job.id, limits.retryAt);
+        await deps.outboundQueue.release(job.id, limits.retryAt);
         return {
           kind: 'retry',
           runAt: limits.retryAt,
@@ -159,7 +172,9 @@ export async function deliverOutbound(
   const after = clock.now();
   if (result.ok) {
     // The provider's id and the job's end in one commit (one fewer per message, and no window
-    // in which the message is accepted but its job still queued).
+    // in which the message is accepted but its job still queued). A shared queue's job (BullMQ)
+    // ends right after: a crash in between leaves a job whose message is no longer pending.
+    const localQueue = deps.outboundQueue === store.jobs;
     const updated = await store.transaction(async (tx) => {
       // A status webhook may already have arrived and matched through the callback data.
       const current = (await tx.messages.get(message.id)) ?? message;
@@ -173,9 +188,10 @@ export async function deliverOutbound(
         },
         after,
       );
-      await tx.jobs.complete(job.id);
+      if (localQueue) await tx.jobs.complete(job.id);
       return record;
     });
+    if (!localQueue) await deps.outboundQueue.complete(job.id);
     return { kind: 'sent', message: updated ?? message };
   }
   const failure = result.failure;
@@ -184,7 +200,7 @@ export async function deliverOutbound(
     // status webhook may already have told us it went out (matched through the callback data).
     const current = await store.messages.get(message.id);
     if (current?.providerMessageId) {
-      await store.jobs.complete(job.id);
+      await deps.outboundQueue.complete(job.id);
       return { kind: 'sent', message: current };
     }
     const flagged = await flagForReview(
@@ -192,7 +208,7 @@ export async function deliverOutbound(
       message,
       `Outcome unknown: ${failure.details ?? failure.title ?? 'the provider did not answer in time'}`,
     );
-    await store.jobs.complete(job.id);
+    await deps.outboundQueue.complete(job.id);
     return { kind: 'review', message: flagged };
   }
   const retry = REASONS[failure.reason].retry;
@@ -204,7 +220,7 @@ export async function deliverOutbound(
       { dispatchedAt: null, reasonDetail: describe(failure) },
       after,
     );
-    await store.jobs.retry(job.id, runAt, describe(failure));
+    await deps.outboundQueue.retry(job.id, runAt, describe(failure));
     return {
       kind: 'retry',
       runAt,
@@ -241,7 +257,7 @@ async function fail(
     },
     now,
   );
-  await deps.store.jobs.complete(job.id);
+  await deps.outboundQueue.complete(job.id);
   const record = updated ?? message;
   deps.events.publish(failedEvent(record, now));
   return { kind: 'failed', message: record };

@@ -5,6 +5,7 @@ import type { Logger } from '../ports/logger.ts';
 import type { Provider } from '../ports/provider.ts';
 import type { RateLimiter } from '../ports/rate-limiter.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
+import type { JobQueue } from '../ports/job-queue.ts';
 import type { Connection, Store } from '../ports/store.ts';
 import type { SecretBox } from './secrets.ts';
 import type { Lookups } from './lookups.ts';
@@ -49,4 +50,10 @@ export interface AppDeps {
   readonly blobs: BlobStore;
   /** LIM-1/LIM-2 token buckets: in this process, or in Redis shared by every node. */
   readonly limits: RateLimiter;
+  /**
+   * Where outbound jobs are claimed and settled: the store's own queue (`store.jobs`), or with
+   * Redis the queue every node shares (BullMQ), fed by the outbound relay. Enqueueing always goes
+   * to the store in the message's transaction.
+   */
+  readonly outboundQueue: JobQueue;
 }

@@ -3,7 +3,7 @@
 import type { ConnectionCheck } from '../ports/provider.ts';
 import type { ParleyConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
-import { OUTBOUND_QUEUE } from './send-message.ts';
+import { outboundBacklog } from './deliver-outbound.ts';
 import { recentHealthFindings } from './connection-check.ts';
 
 export interface DoctorFinding extends ConnectionCheck {
@@ -41,7 +41,7 @@ export async function diagnose(deps: AppDeps, config: ParleyConfig): Promise<Doc
     });
     return findings;
   }
-  const queued = await deps.store.jobs.size(OUTBOUND_QUEUE);
+  const queued = await outboundBacklog(deps);
   add('queue', {
     check: 'outbound queue',
     ok: true,

@@ -1,7 +1,7 @@
 // Prometheus metrics on /metrics: counters kept by the HTTP layer, gauges read on scrape.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppDeps } from '../app/deps.ts';
-import { OUTBOUND_QUEUE } from '../app/send-message.ts';
+import { outboundBacklog } from '../app/deliver-outbound.ts';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -29,7 +29,7 @@ export function createMetrics(deps: AppDeps): Metrics {
     help: 'Outbound messages waiting or being dispatched',
     registers: [registry],
     async collect() {
-      this.set(await deps.store.jobs.size(OUTBOUND_QUEUE));
+      this.set(await outboundBacklog(deps));
     },
   });
   new Gauge({

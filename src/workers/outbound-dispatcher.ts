@@ -1,8 +1,9 @@
 // The outbound dispatcher: claims queued messages and hands them to providers, each channel paced
 // by its token bucket (LIM-1) and each (channel, contact) pair by the pair bucket (LIM-2). The
 // buckets live behind the RateLimiter port, so with Redis every node spends from the same ones.
-// Jobs wait in per-channel lanes while they hold a lease; stop() drains in-flight sends and
-// returns waiting jobs to the queue.
+// Jobs come from `deps.outboundQueue` (the store's queue, or BullMQ shared by every node) and wait
+// in per-channel lanes while they hold a lease; stop() drains in-flight sends and returns waiting
+// jobs to the queue.
 import { channelBucket, type BucketRule } from '../core/rate-limit.ts';
 import type { Job } from '../ports/job-queue.ts';
 import { deliverOutbound, type OutboundJob } from '../app/deliver-outbound.ts';
@@ -79,7 +80,7 @@ export class OutboundDispatcher {
     await Promise.all(this.#inFlight);
     const now = this.#deps.clock.now();
     for (const lane of this.#lanes.values()) {
-      for (const job of lane.jobs.splice(0)) await this.#deps.store.jobs.release(job.id, now);
+      for (const job of lane.jobs.splice(0)) await this.#deps.outboundQueue.release(job.id, now);
     }
     this.#held = 0;
   }
@@ -115,7 +116,7 @@ export class OutboundDispatcher {
         const queued =
           this.#held > 0
             ? nextAt
-            : ((await this.#deps.store.jobs.nextRunAt(OUTBOUND_QUEUE)) ?? Infinity);
+            : ((await this.#deps.outboundQueue.nextRunAt(OUTBOUND_QUEUE)) ?? Infinity);
         const delay = Math.max(
           0,
           Math.min(this.#idleMs, (Number.isFinite(queued) ? queued : Infinity) - now),
@@ -144,7 +145,7 @@ export class OutboundDispatcher {
   async #claim(): Promise<void> {
     const room = this.#maxHeld - this.#held;
     if (room <= 0) return;
-    const jobs = await this.#deps.store.jobs.claim<OutboundJob>(OUTBOUND_QUEUE, {
+    const jobs = await this.#deps.outboundQueue.claim<OutboundJob>(OUTBOUND_QUEUE, {
       now: this.#deps.clock.now(),
       limit: Math.min(room, 1_000),
       leaseMs: this.#leaseMs,
@@ -202,7 +203,7 @@ export class OutboundDispatcher {
         this.#held--;
         if (admission.kind === 'pair') {
           // LIM-2: this contact has had its burst; other contacts on the channel go on.
-          this.#track(this.#deps.store.jobs.release(job.id, admission.retryAt));
+          this.#track(this.#deps.outboundQueue.release(job.id, admission.retryAt));
           return;
         }
         count++;
@@ -229,7 +230,7 @@ export class OutboundDispatcher {
       if ((this.#claimedAt.get(job) ?? now) > staleBefore) fresh.push(job);
       else {
         this.#held--;
-        this.#track(this.#deps.store.jobs.release(job.id, now));
+        this.#track(this.#deps.outboundQueue.release(job.id, now));
       }
     }
     lane.jobs = fresh;

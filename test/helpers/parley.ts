@@ -73,6 +73,7 @@ export async function startTestParley(
   const demo = await ensureDemo(parley.deps, config);
   const world = await parley.sandboxWorld(demo.channel);
   await parley.start({ listen: false });
+  await parley.relay?.stop(); // with Redis: tests relay to the shared queue with runOnce()
   await parley.dispatcher.stop(); // tests drive dispatch explicitly with runOnce()
   await parley.campaigns.stop(); // and campaign batches with campaigns.runOnce()
   await parley.media.stop(); // and media downloads with media.runOnce()
@@ -81,6 +82,7 @@ export async function startTestParley(
     for (let i = 0; i < 5; i++) {
       await parley.processor.drain();
       await parley.automation.idle();
+      await parley.relay?.runOnce();
       await parley.dispatcher.runOnce();
       await clock.flush();
     }
@@ -90,6 +92,7 @@ export async function startTestParley(
       for (let i = 0; i < 5; i++) {
         await parley.processor.drain();
         await parley.automation.idle();
+        await parley.relay?.runOnce();
         await parley.dispatcher.runOnce();
         await clock.flush();
       }

@@ -1,0 +1,124 @@
+// The outbound relay (several nodes): moves due outbound jobs from the store's queue, where they
+// were enqueued in the message's own transaction, to the shared queue (BullMQ on Redis) in batches.
+// Crash safety: a job is added under its local id before it is completed locally, so a crash in
+// between re-adds it idempotently; see docs/scaling.md.
+import type { EnqueueItem, Job, JobQueue } from '../ports/job-queue.ts';
+import type { AppDeps } from '../app/deps.ts';
+import type { OutboundJob } from '../app/deliver-outbound.ts';
+import { OUTBOUND_QUEUE } from '../app/send-message.ts';
+
+export interface OutboundRelayOptions {
+  readonly worker: string;
+  /** Jobs moved per pass (one claim, one bulk add, one complete each). */
+  readonly batch?: number;
+  /** The local lease: a relay that dies mid-batch has its jobs relayed by another after this. */
+  readonly leaseMs?: number;
+  /** Longest sleep when nothing is due (other nodes may enqueue). */
+  readonly idleMs?: number;
+  /** Told after each pass that moved jobs (the local dispatcher claims them now). */
+  readonly onRelayed?: () => void;
+}
+
+export class OutboundRelay {
+  readonly #deps: AppDeps;
+  readonly #target: JobQueue;
+  readonly #worker: string;
+  readonly #batch: number;
+  readonly #leaseMs: number;
+  readonly #idleMs: number;
+  readonly #onRelayed: () => void;
+  #running = false;
+  #loop: Promise<void> | null = null;
+  #wake: (() => void) | null = null;
+
+  constructor(deps: AppDeps, options: OutboundRelayOptions) {
+    this.#deps = deps;
+    this.#target = deps.outboundQueue;
+    if (this.#target === deps.store.jobs)
+      throw new Error('the outbound relay needs a shared queue apart from the store');
+    this.#worker = options.worker;
+    this.#batch = options.batch ?? 500;
+    this.#leaseMs = options.leaseMs ?? 30_000;
+    this.#idleMs = options.idleMs ?? 1_000;
+    this.#onRelayed = options.onRelayed ?? (() => undefined);
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#loop = this.#run();
+  }
+
+  /** A message was queued: relay it now. */
+  wake(): void {
+    this.#wake?.();
+  }
+
+  /** No new passes; the pass under way finishes (its jobs are relayed and completed). */
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.wake();
+    await this.#loop;
+  }
+
+  /** One pass: relays up to a batch of due jobs; returns how many. */
+  async runOnce(): Promise<number> {
+    const { store, clock } = this.#deps;
+    const jobs = await store.jobs.claim<OutboundJob>(OUTBOUND_QUEUE, {
+      now: clock.now(),
+      limit: this.#batch,
+      leaseMs: this.#leaseMs,
+      worker: this.#worker,
+    });
+    if (jobs.length === 0) return 0;
+    await this.#add(jobs);
+    // Only now: until here a crash leaves the local job to be relayed again, under the same id.
+    await Promise.all(jobs.map((job) => store.jobs.complete(job.id)));
+    this.#onRelayed();
+    return jobs.length;
+  }
+
+  async #add(jobs: readonly Job<OutboundJob>[]): Promise<void> {
+    const items: EnqueueItem[] = jobs.map((job) => ({
+      payload: job.payload,
+      options: { id: job.id, key: job.key, runAt: job.runAt },
+    }));
+    if (this.#target.enqueueMany) {
+      await this.#target.enqueueMany(OUTBOUND_QUEUE, items);
+      return;
+    }
+    for (const item of items)
+      await this.#target.enqueue(OUTBOUND_QUEUE, item.payload, item.options);
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      try {
+        const moved = await this.runOnce();
+        if (moved === this.#batch) continue;
+        const next = await this.#deps.store.jobs.nextRunAt(OUTBOUND_QUEUE);
+        const wait =
+          next === null
+            ? this.#idleMs
+            : Math.min(this.#idleMs, Math.max(0, next - this.#deps.clock.now()));
+        // Due jobs none of which we could claim are another relay's: do not spin on them.
+        await this.#sleep(moved === 0 ? Math.max(wait, 25) : wait);
+      } catch (error) {
+        this.#deps.log.error({ err: error }, 'outbound relay pass failed');
+        await this.#sleep(this.#idleMs);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+    });
+  }
+}
