@@ -97,6 +97,27 @@ describe('two BullMQ consumers (two nodes)', { skip: redisSkip }, () => {
       assert.equal(handled.get(job.id)?.[0]?.attempts, 1, 'the lost lease counts');
     assert.equal(await a.queue.size(q), 0);
   });
+
+  it('a node whose lease ran out settles the job without error and without disturbing its new holder', async () => {
+    const [slow, fast] = [open(), open()];
+    const q = 'outbound-late-settle';
+    const id = await slow.queue.enqueue(q, { n: 1 }, { key: 'channel-1', runAt: Date.now() });
+    const claim = (node: { queue: JobQueue }, worker: string, leaseMs: number) =>
+      node.queue.claim(q, { now: Date.now(), limit: 5, leaseMs, worker });
+    assert.equal((await claim(slow, 'slow', 200)).length, 1);
+    await sleep(400);
+    const [taken] = await claim(fast, 'fast', 10_000);
+    assert.equal(taken?.id, id);
+    // The slow node comes back and settles what it thinks it still holds: all no-ops now.
+    await slow.queue.release(id, Date.now());
+    await slow.queue.retry(id, Date.now(), 'late');
+    await slow.queue.complete(id);
+    await slow.queue.fail(id, 'late');
+    assert.equal(await fast.queue.size(q), 1, 'still leased by its new holder');
+    assert.deepEqual(await claim(fast, 'fast', 10_000), []);
+    await fast.queue.complete(id);
+    assert.equal(await fast.queue.size(q), 0);
+  });
 });
 
 /** A store whose local queue fails where a kill would stop the relay. */

@@ -366,6 +366,9 @@ export function createBullmqJobQueue(
     const lease = leases.get(id);
     leases.delete(id);
     if (!lease) return; // not leased here: it is already claimable by whoever holds it next
+    // A lease that ran out put the job back already (its stalled count is the attempt); its
+    // data is then its next holder's to change.
+    if (await leaseLost(lease)) return;
     const data = lease.job.data;
     try {
       await lease.job.updateData({
@@ -375,7 +378,6 @@ export function createBullmqJobQueue(
       });
       await lease.job.moveToDelayed(runAt, lease.token);
     } catch (failure) {
-      // A lease that ran out put the job back already (its stalled count is the attempt).
       if (!(await leaseLost(lease))) throw failure;
     }
   }
