@@ -88,7 +88,12 @@ export function createBullmqJobQueue(
     let found = lanes.get(name);
     if (!found) {
       found = {
-        queue: new Queue<Envelope>(name, { connection, prefix: bullPrefix }),
+        // Nobody listens to BullMQ's event stream: keep it short.
+        queue: new Queue<Envelope>(name, {
+          connection,
+          prefix: bullPrefix,
+          streams: { events: { maxLen: 100 } },
+        }),
         worker: null,
         lockDuration: 0,
       };
