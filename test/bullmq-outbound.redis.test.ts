@@ -239,6 +239,42 @@ describe('the outbound relay across a crash', { skip: bothSkip }, () => {
     });
   });
 
+  it('Redis loses the queue: the sweep re-offers the sends still waiting after 10 minutes; each is sent once', async () => {
+    const ids = await sendAll();
+    assert.equal(await t.parley.relay!.runOnce(), ids.length);
+    await dropPrefix(`${prefix}bullmq`); // a Redis restarted without persistence
+    assert.equal(await t.parley.deps.outboundQueue.size(OUTBOUND_QUEUE), 0);
+    assert.equal(await t.parley.deps.store.jobs.size(OUTBOUND_QUEUE), 0);
+    assert.equal(await t.parley.relay!.sweepOnce(), 0, 'young sends are left to the queue');
+    await t.clock.advance(10 * 60_000 + 1_000);
+    assert.equal(await t.parley.relay!.sweepOnce(), ids.length);
+    await dispatchAll();
+    assert.deepEqual(await outcome(ids), {
+      sendsPerMessage: once(ids),
+      unsent: 0,
+      review: 0,
+      local: 0,
+      shared: 0,
+    });
+    assert.equal(await t.parley.relay!.sweepOnce(), 0, 'nothing left to re-offer');
+  });
+
+  it('the sweep re-offering sends whose jobs are still queued adds nothing: no double send', async () => {
+    const ids = await sendAll();
+    assert.equal(await t.parley.relay!.runOnce(), ids.length);
+    await t.clock.advance(10 * 60_000 + 1_000);
+    assert.equal(await t.parley.relay!.sweepOnce(), ids.length);
+    assert.equal(await t.parley.deps.outboundQueue.size(OUTBOUND_QUEUE), ids.length, 'not twice');
+    await dispatchAll();
+    assert.deepEqual(await outcome(ids), {
+      sendsPerMessage: once(ids),
+      unsent: 0,
+      review: 0,
+      local: 0,
+      shared: 0,
+    });
+  });
+
   it('Redis unreachable when the relay adds the batch: nothing lost, relayed and sent once later', async () => {
     const ids = await sendAll();
     const queue = t.parley.deps.outboundQueue as BullmqJobQueue;

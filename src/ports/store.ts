@@ -342,6 +342,16 @@ export interface Store {
     /** Outbound messages dispatched but never confirmed (crash recovery). */
     listDispatchedUnconfirmed(before: number, limit: number): Promise<MessageRecord[]>;
     /**
+     * Outbound messages still waiting to be handed to a provider (pending, never dispatched, not
+     * flagged) and created before `before`, in id order after `afterId`: each should have a queued
+     * job, which a sweep re-offers idempotently in case a shared queue lost it.
+     */
+    listUndispatched(
+      before: number,
+      afterId: string | null,
+      limit: number,
+    ): Promise<MessageRecord[]>;
+    /**
      * Compare-and-set before a send: marks a pending outbound message that was never dispatched
      * and is not flagged as being handed to the provider at `at`. Null when it was not in that
      * state — another node holding the same job got there first, or an earlier attempt did —

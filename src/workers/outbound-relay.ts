@@ -1,10 +1,12 @@
 // The outbound relay (several nodes): moves due outbound jobs from the store's queue, where they
 // were enqueued in the message's own transaction, to the shared queue (BullMQ on Redis) in batches.
 // Crash safety: a job is added under its local id before it is completed locally, so a crash in
-// between re-adds it idempotently; see docs/scaling.md.
+// between re-adds it idempotently. A periodic sweep re-offers the jobs of sends still waiting after
+// a while, so a Redis that lost its data loses no send; see docs/scaling.md.
 import type { EnqueueItem, Job, JobQueue } from '../ports/job-queue.ts';
 import type { AppDeps } from '../app/deps.ts';
-import type { OutboundJob } from '../app/deliver-outbound.ts';
+import { IN_FLIGHT_GRACE_MS, type OutboundJob } from '../app/deliver-outbound.ts';
+import type { MessageRecord } from '../ports/store.ts';
 import { OUTBOUND_QUEUE } from '../app/send-message.ts';
 
 export interface OutboundRelayOptions {
@@ -17,7 +19,13 @@ export interface OutboundRelayOptions {
   readonly idleMs?: number;
   /** Told after each pass that moved jobs (the local dispatcher claims them now). */
   readonly onRelayed?: () => void;
+  /** How often the sweep runs, and how old a waiting send must be for it to be re-offered. */
+  readonly sweepEveryMs?: number;
+  readonly sweepAfterMs?: number;
 }
+
+/** Messages re-offered per page of the sweep. */
+const SWEEP_PAGE = 500;
 
 export class OutboundRelay {
   readonly #deps: AppDeps;
@@ -27,6 +35,9 @@ export class OutboundRelay {
   readonly #leaseMs: number;
   readonly #idleMs: number;
   readonly #onRelayed: () => void;
+  readonly #sweepEveryMs: number;
+  readonly #sweepAfterMs: number;
+  #lastSweep: number;
   #running = false;
   #loop: Promise<void> | null = null;
   #wake: (() => void) | null = null;
@@ -41,6 +52,9 @@ export class OutboundRelay {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#idleMs = options.idleMs ?? 1_000;
     this.#onRelayed = options.onRelayed ?? (() => undefined);
+    this.#sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
+    this.#sweepAfterMs = options.sweepAfterMs ?? 10 * 60_000;
+    this.#lastSweep = deps.clock.now();
   }
 
   start(): void {
@@ -78,7 +92,50 @@ export class OutboundRelay {
     return jobs.length;
   }
 
-  async #add(jobs: readonly Job<OutboundJob>[]): Promise<void> {
+  /**
+   * Re-offers to the shared queue, under their own ids (no-ops where the job is there), the jobs
+   * of sends that should have gone out by now: those never dispatched, and those dispatched but
+   * unconfirmed long past any live send (the dispatcher then flags them for review). A message
+   * waiting in the queue always has a job (it is enqueued with it), so only lost jobs come back.
+   * Returns how many were offered.
+   */
+  async sweepOnce(): Promise<number> {
+    const { store, clock } = this.#deps;
+    const now = clock.now();
+    this.#lastSweep = now;
+    const before = now - this.#sweepAfterMs;
+    let offered = 0;
+    const offer = async (messages: readonly MessageRecord[]) => {
+      await this.#add(
+        messages.map((m) => ({
+          id: m.id,
+          key: m.channelId,
+          runAt: now,
+          payload: { messageId: m.id, contactId: m.contactId },
+        })),
+      );
+      offered += messages.length;
+    };
+    let afterId: string | null = null;
+    for (;;) {
+      const page = await store.messages.listUndispatched(before, afterId, SWEEP_PAGE);
+      if (page.length > 0) await offer(page);
+      if (page.length < SWEEP_PAGE) break;
+      afterId = page.at(-1)?.id ?? null;
+    }
+    await offer(
+      await store.messages.listDispatchedUnconfirmed(
+        Math.min(before, now - IN_FLIGHT_GRACE_MS),
+        SWEEP_PAGE,
+      ),
+    );
+    return offered;
+  }
+
+  async #add(
+    jobs: readonly Pick<Job<OutboundJob>, 'id' | 'key' | 'runAt' | 'payload'>[],
+  ): Promise<void> {
+    if (jobs.length === 0) return;
     const items: EnqueueItem[] = jobs.map((job) => ({
       payload: job.payload,
       options: { id: job.id, key: job.key, runAt: job.runAt },
@@ -94,6 +151,7 @@ export class OutboundRelay {
   async #run(): Promise<void> {
     while (this.#running) {
       try {
+        if (this.#deps.clock.now() - this.#lastSweep >= this.#sweepEveryMs) await this.sweepOnce();
         const moved = await this.runOnce();
         if (moved === this.#batch) continue;
         const next = await this.#deps.store.jobs.nextRunAt(OUTBOUND_QUEUE);

@@ -1077,6 +1077,44 @@ export function runStoreContract(
           [older.record.id, newer.record.id],
         );
       });
+
+      it('lists outbound messages created before the cutoff and never dispatched, in id order, page by page', async () => {
+        const { store } = get();
+        const t = await seedTenant(store);
+        // Older than anything other cases store, so their messages stay after the cutoff.
+        const created = T0 - 10_000;
+        const cutoff = created + 50;
+        const pending = (overrides: Partial<NewMessage>): NewMessage =>
+          messageFor(t, {
+            direction: 'outbound',
+            status: 'pending',
+            createdAt: created,
+            ...overrides,
+          });
+        const waiting = [];
+        for (let i = 0; i < 3; i++) waiting.push((await store.messages.insert(pending({}))).record);
+        // None of these may be listed:
+        await store.messages.insert(pending({ createdAt: cutoff })); // after the cutoff
+        await store.messages.insert(pending({ dispatchedAt: created })); // handed over
+        await store.messages.insert(pending({ status: 'refused' }));
+        await store.messages.insert(pending({ needsReview: true }));
+        await store.messages.insert(pending({ direction: 'inbound' }));
+        const ids = waiting.map((m) => m.id).sort();
+        const listed = await store.messages.listUndispatched(cutoff, null, 10);
+        assert.deepEqual(
+          listed.map((m) => m.id),
+          ids,
+        );
+        const first = await store.messages.listUndispatched(cutoff, null, 2);
+        assert.deepEqual(
+          first.map((m) => m.id),
+          ids.slice(0, 2),
+        );
+        assert.deepEqual(
+          (await store.messages.listUndispatched(cutoff, first[1]!.id, 2)).map((m) => m.id),
+          ids.slice(2),
+        );
+      });
     });
 
     group('dispatch claim', (get) => {

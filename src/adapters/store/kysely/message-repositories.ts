@@ -181,6 +181,20 @@ export function messageRepository(ctx: StoreContext): Store['messages'] {
         .execute();
       return rows.map(toMessage);
     },
+    async listUndispatched(before, afterId, limit) {
+      let query = ctx
+        .db()
+        .selectFrom('messages')
+        .selectAll()
+        .where('status', '=', 'pending')
+        .where('dispatched_at', 'is', null)
+        .where('direction', '=', 'outbound')
+        .where('needs_review', '=', toDbBool(ctx, false))
+        .where('created_at', '<', before);
+      if (afterId !== null) query = query.where('id', '>', afterId);
+      const rows = await query.orderBy('id').limit(pageLimit(limit)).execute();
+      return rows.map(toMessage);
+    },
   };
 }
 
