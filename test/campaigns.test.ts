@@ -288,6 +288,105 @@ describe('campaigns: schedule, pause, resume, cancel', () => {
     assert.equal(t.world.outbound(t.channel.providerKey).filter((o) => o.to === uk(406)).length, 0);
   });
 
+  it('cancel mid-run withdraws the queued messages no dispatcher has claimed: sent + withdrawn = recipients, and only the sent ones reach WhatsApp', async () => {
+    const phones = Array.from({ length: 40 }, (_, i) => uk(4_100 + i));
+    await consent(t, phones);
+    const created = await createCsvCampaign(
+      t,
+      phones.map((p, i) => `+${p},N${i},5%`),
+    );
+    const id = created.json.id as string;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 40);
+    // A few go out (LIM-1 paces the channel), the rest wait in the queue.
+    for (let i = 0; i < 3; i++) {
+      await t.parley.dispatcher.runOnce();
+      await t.clock.advance(50);
+    }
+    const sentBefore = t.world.outbound(t.channel.providerKey).filter((o) => phones.includes(o.to));
+    assert.ok(sentBefore.length > 0 && sentBefore.length < 40, `${sentBefore.length} sent`);
+    const cancelled = await t.api('POST', `/v1/campaigns/${id}/cancel`);
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.json));
+    const withdrawn = cancelled.json.progress.skippedByReason.withdrawn as number;
+    assert.equal(sentBefore.length + withdrawn, 40);
+    await dispatchAll(t);
+    await t.settle(5_000);
+    const sent = t.world.outbound(t.channel.providerKey).filter((o) => phones.includes(o.to));
+    assert.equal(sent.length, sentBefore.length, 'nothing withdrawn went out');
+    assert.equal(await t.parley.deps.store.jobs.size('outbound'), 0, 'no job left behind');
+    const after = await t.api('GET', `/v1/campaigns/${id}`);
+    const p = after.json.progress as Record<string, number>;
+    assert.equal((p.sent ?? 0) + (p.delivered ?? 0) + (p.read ?? 0), sent.length);
+    assert.equal(p.skipped, withdrawn);
+    const listed = await t.api('GET', `/v1/campaigns/${id}/recipients?outcome=skipped&limit=100`);
+    assert.equal(listed.json.items.length, withdrawn);
+    for (const r of listed.json.items) {
+      assert.equal(r.reason, 'withdrawn');
+      assert.ok(r.messageId);
+      const message = await t.api('GET', `/v1/messages/${r.messageId}`);
+      assert.equal(message.json.status, 'refused');
+      assert.match(
+        message.json.reasonDetail,
+        /^Withdrawn: campaign "Spring welcome" was cancelled/,
+      );
+    }
+  });
+
+  it('cancel racing the dispatcher (its message loaded, not yet claimed) ends each message either sent or withdrawn, never both or neither', async () => {
+    const phones = Array.from({ length: 30 }, (_, i) => uk(4_200 + i));
+    await consent(t, phones);
+    const created = await createCsvCampaign(
+      t,
+      phones.map((p, i) => `+${p},N${i},5%`),
+    );
+    const id = created.json.id as string;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 30);
+    // The cancel lands after a dispatcher has loaded a message as pending and before it claims
+    // it (messages.claimDispatch, the compare-and-set, runs after its checks): the claim fails.
+    const messages = t.parley.deps.store.messages;
+    const get = messages.get.bind(messages);
+    let loads = 0;
+    const race: { messageId: string | null } = { messageId: null };
+    let cancelled: { status: number } | undefined;
+    messages.get = async (messageId) => {
+      const message = await get(messageId);
+      const fromDispatch = new Error().stack?.includes('deliverOutbound') ?? false;
+      if (fromDispatch && message?.status === 'pending' && ++loads === 3) {
+        race.messageId = messageId;
+        cancelled = await t.api('POST', `/v1/campaigns/${id}/cancel`);
+      }
+      return message;
+    };
+    try {
+      // (The dispatcher may still hold the jobs the previous test withdrew: no-ops first.)
+      for (let i = 0; i < 500 && cancelled === undefined; i++) {
+        await t.parley.dispatcher.runOnce();
+        await t.clock.advance(50);
+      }
+    } finally {
+      messages.get = get;
+    }
+    assert.equal(cancelled?.status, 200);
+    const raced = race.messageId;
+    assert.ok(raced !== null);
+    await dispatchAll(t);
+    await t.settle(5_000);
+    const sent = t.world.outbound(t.channel.providerKey).filter((o) => phones.includes(o.to));
+    assert.ok(sent.length <= 2, `only messages loaded before the cancel could go: ${sent.length}`);
+    assert.equal(new Set(sent.map((o) => o.to)).size, sent.length, 'no recipient got two');
+    const lost = await t.api('GET', `/v1/messages/${raced}`);
+    assert.equal(lost.json.status, 'refused', 'the message loaded before the cancel was withdrawn');
+    assert.ok(!sent.some((o) => o.callbackData === raced), 'and never reached WhatsApp');
+    const recipients = await t.api('GET', `/v1/campaigns/${id}/recipients?limit=100`);
+    const items = recipients.json.items as Array<{ outcome: string; reason: string | null }>;
+    const delivered = items.filter((r) => ['sent', 'delivered', 'read'].includes(r.outcome));
+    const withdrawn = items.filter((r) => r.reason === 'withdrawn');
+    assert.equal(delivered.length, sent.length, 'every send reached WhatsApp once');
+    assert.equal(delivered.length + withdrawn.length, 30);
+    assert.equal(await t.parley.deps.store.jobs.size('outbound'), 0, 'no job left behind');
+  });
+
   it('one workspace cannot see or act on another workspace’s campaign', async () => {
     const created = await createCsvCampaign(t, [`+${uk(401)},A,5%`]);
     const other = await t.parley.deps.store.workspaces.create({ name: 'Other' });
@@ -373,6 +472,82 @@ describe('campaigns: crash safety', () => {
       assert.equal(sent.filter((o) => o.to === uk(700 + i)).length, 1, `recipient ${i}`);
     assert.equal(await feed(t), 0);
     assert.equal((await t.api('GET', `/v1/campaigns/${id}`)).json.state, 'completed');
+  });
+});
+
+describe('campaigns: batches', () => {
+  let t: TestParley;
+  const phones = Array.from({ length: 12 }, (_, i) => uk(7_100 + i));
+  before(async () => {
+    t = await startTestParley();
+    await consent(t, phones);
+  });
+  after(async () => t.close());
+
+  it('OPT-7 per recipient inside a batch: a STOP after creation skips that recipient only', async () => {
+    const created = await createCsvCampaign(
+      t,
+      phones.slice(0, 6).map((p, i) => `+${p},N${i},5%`),
+    );
+    const id = created.json.id as string;
+    await consent(t, [phones[2]!], 'opt_out');
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    assert.equal(
+      await runCampaigns(t.parley.deps, { owner: 'test', enqueueBatch: 6 }),
+      6,
+      'the refused one is handed to the send path too (stored as refused)',
+    );
+    await dispatchAll(t);
+    const status = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.deepEqual(status.json.progress.skippedByReason, { opted_out: 1 });
+    const sent = t.world.outbound(t.channel.providerKey).map((o) => o.to);
+    assert.deepEqual(
+      sent.sort(),
+      phones.slice(0, 6).filter((_, i) => i !== 2),
+    );
+  });
+
+  it('a batch whose transaction fails writes nothing; its recipients are then enqueued one by one, each once', async () => {
+    const list = phones.slice(6);
+    const created = await createCsvCampaign(
+      t,
+      list.map((p, i) => `+${p},N${i},5%`),
+    );
+    const id = created.json.id as string;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    const { store } = t.parley.deps;
+    const jobsBefore = await store.jobs.size('outbound');
+    // The batch's transaction fails at its end (a deadlock, a dropped connection) after all of
+    // its writes: everything it wrote must be rolled back.
+    let depth = 0;
+    let failures = 0;
+    const flaky = {
+      ...store,
+      transaction: <T>(work: (tx: typeof store) => Promise<T>) =>
+        store.transaction(async (tx) => {
+          depth++;
+          try {
+            const result = await work(tx);
+            if (depth === 1 && failures++ === 0) throw new Error('deadlock detected');
+            return result;
+          } finally {
+            depth--;
+          }
+        }),
+    };
+    const handed = await runCampaigns(
+      { ...t.parley.deps, store: flaky },
+      { owner: 'test', enqueueBatch: 6 },
+    );
+    assert.equal(failures, 7, 'one failed batch, then six single transactions');
+    assert.equal(handed, 6);
+    assert.equal(await store.jobs.size('outbound'), jobsBefore + 6, 'one job per recipient');
+    await dispatchAll(t);
+    const sent = t.world.outbound(t.channel.providerKey).filter((o) => list.includes(o.to));
+    assert.equal(sent.length, 6);
+    assert.equal(new Set(sent.map((o) => o.to)).size, 6, 'no recipient got two');
+    const status = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(status.json.progress.pending, 0);
   });
 });
 

@@ -544,8 +544,18 @@ export async function actOnCampaign(
       },
       now,
     );
-    if (changed && action === 'cancel')
+    if (changed && action === 'cancel') {
       await tx.outreach.recipients.skipRemaining(id, 'cancelled', now);
+      // Queued messages no dispatcher has claimed yet are taken back; claimed ones go out.
+      const withdrawn = await tx.outreach.recipients.withdrawQueued(
+        id,
+        `Withdrawn: campaign "${campaign.name}" was cancelled before this message was handed to the provider`,
+        now,
+      );
+      // Their jobs go too where the store holds the queue; with any queue a withdrawn message's
+      // job is a no-op (the dispatcher only sends pending messages).
+      for (const messageId of withdrawn) await tx.jobs.complete(messageId);
+    }
     return changed;
   });
   if (!updated)

@@ -293,6 +293,8 @@ export async function createParley(
   const campaignSignals = subscribeCampaignSignals(appDeps);
   const campaigns = new CampaignRunner(appDeps, {
     owner: `${hostname()}:${process.pid}`,
+    // A dead node's claimed recipients are taken over as soon as its claimed sends are.
+    leaseMs: config.dispatchLeaseMs,
     onQueued: outboundQueued,
   });
   let started = false;

@@ -7,7 +7,8 @@ import { autoPauseReason, skipReasonOf, type PauseReason } from '../core/campaig
 import type { TemplateComponentParams } from '../core/messages.ts';
 import { templateSendDecision } from '../core/templates/lifecycle.ts';
 import type { DomainEvent } from '../ports/event-bus.ts';
-import type { CampaignRecord } from '../ports/campaign-store.ts';
+import type { CampaignRecord, RecipientRecord } from '../ports/campaign-store.ts';
+import type { Store } from '../ports/store.ts';
 import { publishProgress } from './campaigns.ts';
 import type { AppDeps } from './deps.ts';
 import { sendCampaignMessage } from './send-message.ts';
@@ -20,6 +21,8 @@ export interface RunnerOptions {
   readonly batchSize?: number;
   /** A crashed runner's claims become claimable again after this. */
   readonly leaseMs?: number;
+  /** Recipients enqueued per database transaction (default 100). */
+  readonly enqueueBatch?: number;
 }
 
 /** The idempotency key of a campaign recipient's message: a restart never enqueues it twice. */
@@ -27,8 +30,11 @@ export function campaignMessageKey(campaignId: string, seq: number): string {
   return `campaign:${campaignId}:${seq}`;
 }
 
-/** Re-reads the campaign's state this often within a batch, so a pause stops it promptly. */
-const STATE_CHECK_EVERY = 25;
+/**
+ * Recipients enqueued per transaction. Each transaction first locks the campaign's row, so a
+ * pause or cancel takes effect between two of them.
+ */
+const ENQUEUE_BATCH = 100;
 
 /**
  * One pass over every campaign that has work: returns how many recipients were handed to the
@@ -102,19 +108,103 @@ async function feedCampaign(
     }
     return 0;
   }
+  const perTransaction = Math.max(1, options.enqueueBatch ?? ENQUEUE_BATCH);
   let handed = 0;
-  for (const [i, recipient] of claimed.entries()) {
-    if (i > 0 && i % STATE_CHECK_EVERY === 0) {
-      const current = await store.outreach.campaigns.get(campaign.workspaceId, campaign.id);
-      if (current?.state !== 'running') {
-        await store.outreach.recipients.release(
-          campaign.id,
-          claimed.slice(i).map((r) => r.seq),
-          clock.now(),
-        );
-        break;
-      }
+  for (let from = 0; from < claimed.length; from += perTransaction) {
+    const batch = claimed.slice(from, from + perTransaction);
+    const result = await enqueueBatch(deps, campaign, batch);
+    handed += result.handed;
+    if (result.stop === null) continue;
+    const at = clock.now();
+    // Everything after the recipient that stopped the batch goes back for a later pass.
+    await store.outreach.recipients.release(
+      campaign.id,
+      claimed.slice(from + result.done).map((r) => r.seq),
+      at,
+    );
+    const stop = result.stop;
+    if (stop.kind === 'deferred') {
+      // LIM-3: nothing was stored for this recipient; it and the rest wait for the rolling window.
+      const deferred = await store.outreach.campaigns.update(
+        campaign.id,
+        ['running'],
+        { deferredUntil: stop.retryAt },
+        at,
+      );
+      if (deferred) await publishProgress(deps, deferred);
+    } else if (stop.kind === 'pause') {
+      await pauseCampaign(deps, campaign, stop.reason, stop.detail);
     }
+    return handed;
+  }
+  const after = await store.outreach.campaigns.get(campaign.workspaceId, campaign.id);
+  if (after) await publishProgress(deps, after);
+  return handed;
+}
+
+/** Why a batch stopped before its end (the rest of the claim is released). */
+type BatchStop =
+  | { readonly kind: 'not_running' }
+  | { readonly kind: 'deferred'; readonly retryAt: number }
+  | { readonly kind: 'pause'; readonly reason: PauseReason; readonly detail: string | null };
+
+interface BatchResult {
+  /** Recipients of the batch dealt with (queued, replayed, refused or skipped), in order. */
+  readonly done: number;
+  /** Of those, handed to the send path (a message is stored for them). */
+  readonly handed: number;
+  readonly stop: BatchStop | null;
+}
+
+/**
+ * Enqueues a batch of claimed recipients in one transaction: far fewer commits than one per
+ * recipient, with every check still made per recipient inside it. If the transaction fails (a
+ * lost idempotency race with a runner whose lease had expired, a deadlock, a dropped
+ * connection) nothing of it was written, and the batch is done again one recipient per
+ * transaction, so one bad recipient cannot hold back the others.
+ */
+async function enqueueBatch(
+  deps: AppDeps,
+  campaign: CampaignRecord,
+  batch: readonly RecipientRecord[],
+): Promise<BatchResult> {
+  if (batch.length > 1) {
+    try {
+      return await deps.store.transaction((tx) => enqueueInTransaction(deps, tx, campaign, batch));
+    } catch (error) {
+      deps.log.warn(
+        { err: error, campaignId: campaign.id },
+        'campaign batch rolled back; enqueueing its recipients one by one',
+      );
+    }
+  }
+  let done = 0;
+  let handed = 0;
+  for (const recipient of batch) {
+    const one = async () =>
+      deps.store.transaction((tx) => enqueueInTransaction(deps, tx, campaign, [recipient]));
+    // A lost idempotency race rolls the recipient back; the second try finds the winner's message.
+    const result = await one().catch(() => one());
+    done += result.done;
+    handed += result.handed;
+    if (result.stop) return { done, handed, stop: result.stop };
+  }
+  return { done, handed, stop: null };
+}
+
+async function enqueueInTransaction(
+  deps: AppDeps,
+  tx: Store,
+  campaign: CampaignRecord,
+  batch: readonly RecipientRecord[],
+): Promise<BatchResult> {
+  const { clock } = deps;
+  // Locks the campaign row until this transaction ends: a pause or cancel waits for the batch
+  // and then sees (and can withdraw) every message it queued; one that came first stops it here.
+  const current = await tx.outreach.campaigns.update(campaign.id, ['running'], {}, clock.now());
+  if (!current) return { done: 0, handed: 0, stop: { kind: 'not_running' } };
+  let handed = 0;
+  for (const [i, recipient] of batch.entries()) {
     const components = (recipient.components ?? campaign.template.components) as
       TemplateComponentParams[] | null;
     const outcome = await sendCampaignMessage(
@@ -132,30 +222,16 @@ async function feedCampaign(
           },
         },
         idempotencyKey: campaignMessageKey(campaign.id, recipient.seq),
-        // The recipient is marked in the message's own transaction: a crash leaves both or neither.
       },
-      (tx, message) =>
-        tx.outreach.recipients.markQueued(campaign.id, recipient.seq, message.id, clock.now()),
+      // The recipient is marked with its message: a crash leaves both or neither.
+      (store, message) =>
+        store.outreach.recipients.markQueued(campaign.id, recipient.seq, message.id, clock.now()),
     );
     const at = clock.now();
-    if (outcome.kind === 'deferred') {
-      // LIM-3: nothing was stored; this recipient and the rest wait for the rolling window.
-      await store.outreach.recipients.release(
-        campaign.id,
-        claimed.slice(i).map((r) => r.seq),
-        at,
-      );
-      const deferred = await store.outreach.campaigns.update(
-        campaign.id,
-        ['running'],
-        { deferredUntil: outcome.retryAt },
-        at,
-      );
-      if (deferred) await publishProgress(deps, deferred);
-      return handed;
-    }
+    if (outcome.kind === 'deferred')
+      return { done: i, handed, stop: { kind: 'deferred', retryAt: outcome.retryAt } };
     if (outcome.kind === 'invalid') {
-      await store.outreach.recipients.markSkipped(
+      await tx.outreach.recipients.markSkipped(
         campaign.id,
         recipient.seq,
         outcome.code === 'invalid_request' ? 'invalid_phone' : 'invalid_params',
@@ -166,30 +242,20 @@ async function feedCampaign(
     }
     // A replay (claimed again after a crash elsewhere) finds the message already stored.
     if (outcome.replayed)
-      await store.outreach.recipients.markQueued(
-        campaign.id,
-        recipient.seq,
-        outcome.message.id,
-        at,
-      );
+      await tx.outreach.recipients.markQueued(campaign.id, recipient.seq, outcome.message.id, at);
     handed++;
     const reason = outcome.kind === 'refused' ? outcome.message.reason : null;
     const pause = reason ? autoPauseReason(reason) : null;
     if (reason && !pause && !skipReasonOf(reason))
       deps.log.warn({ campaignId: campaign.id, reason }, 'campaign recipient refused');
-    if (pause) {
-      await store.outreach.recipients.release(
-        campaign.id,
-        claimed.slice(i + 1).map((r) => r.seq),
-        at,
-      );
-      await pauseCampaign(deps, campaign, pause, outcome.message.reasonDetail);
-      return handed;
-    }
+    if (pause)
+      return {
+        done: i + 1,
+        handed,
+        stop: { kind: 'pause', reason: pause, detail: outcome.message.reasonDetail },
+      };
   }
-  const after = await store.outreach.campaigns.get(campaign.workspaceId, campaign.id);
-  if (after) await publishProgress(deps, after);
-  return handed;
+  return { done: batch.length, handed, stop: null };
 }
 
 /** TPL-9: a template that may not be sent now pauses the campaign instead of failing everyone. */

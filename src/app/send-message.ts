@@ -71,6 +71,9 @@ export async function sendMessage(deps: AppDeps, input: SendInput): Promise<Send
  * `deferred` and stores nothing, instead of a refused message, so the same recipient (and
  * idempotency key) is sent once the rolling window frees a place. `onStored` runs inside the
  * transaction that stores the message, so the campaign's own record of it commits with it.
+ * The runner calls it inside its own transaction (a batch of recipients): a concurrent send
+ * with the same idempotency key then throws instead of answering as a replay, since only the
+ * caller can roll back what this send already wrote; a retry of the recipient finds the winner.
  */
 export function sendCampaignMessage(
   deps: AppDeps,
@@ -236,6 +239,8 @@ async function send(
     return { kind: refusal ? 'refused' : 'queued', message, replayed: false } as const;
   });
   return attempt.catch(async (error: unknown) => {
+    // Inside the caller's transaction nothing was rolled back yet: the caller must.
+    if (onStored) throw error;
     const replay =
       error instanceof IdempotencyRaceLost && input.idempotencyKey
         ? await replayIdempotent(store, input.workspaceId, input.idempotencyKey, hash, now)

@@ -40,6 +40,8 @@ export const SKIP_REASONS = [
   'recipient_not_allowed',
   'template_not_approved',
   'cancelled',
+  /** Queued, then taken back by a cancel before any dispatcher claimed it. */
+  'withdrawn',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 

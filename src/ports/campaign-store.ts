@@ -141,6 +141,14 @@ export interface CampaignStore {
     release(campaignId: string, seqs: readonly number[], at: number): Promise<void>;
     /** Every pending or claimed recipient becomes skipped with `reason`; returns how many. */
     skipRemaining(campaignId: string, reason: string, at: number): Promise<number>;
+    /**
+     * Cancel: the messages of queued recipients that no dispatcher has claimed yet (pending,
+     * never dispatched, not flagged) become `refused` with `detail`, and their recipients
+     * skipped as `withdrawn`; their LIM-4 marketing records go. Each message changes only while
+     * `messages.claimDispatch` could still take it, so of the two exactly one wins. Returns the
+     * withdrawn message ids (their jobs are no-ops now).
+     */
+    withdrawQueued(campaignId: string, detail: string, at: number): Promise<string[]>;
     /** Recipients not yet handed off (pending or claimed). */
     countRemaining(campaignId: string): Promise<number>;
     progress(campaignId: string): Promise<CampaignProgress>;

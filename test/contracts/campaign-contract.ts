@@ -284,6 +284,110 @@ export function runCampaignContract(name: string, makeStore: () => Promise<Store
       });
     });
 
+    it('cancel withdraws queued messages no dispatcher claimed; against a claim at the same moment exactly one of the two wins', async () => {
+      const channel = await channelOf(store(), 'withdraw');
+      const campaign = await campaignOf(store(), channel, recipients(40));
+      const queue = async (seq: number) => {
+        const waId = String(447700900000 + seq - 1);
+        const contact = await store().contacts.upsert({
+          workspaceId: channel.workspaceId,
+          waId,
+          at: T0,
+        });
+        const message = await store().messages.insert({
+          workspaceId: channel.workspaceId,
+          channelId: channel.id,
+          contactId: contact.id,
+          conversationId: null,
+          direction: 'outbound',
+          type: 'template',
+          content: {},
+          text: null,
+          status: 'pending',
+          reason: null,
+          reasonDetail: null,
+          providerMessageId: null,
+          providerError: null,
+          idempotencyKey: `campaign:${campaign.id}:${seq}`,
+          replyTo: null,
+          createdAt: T0,
+          dispatchedAt: null,
+          sentAt: null,
+          deliveredAt: null,
+          readAt: null,
+          failedAt: null,
+          needsReview: false,
+        });
+        await store().outreach.recipients.markQueued(campaign.id, seq, message.record.id, T0);
+        await store().outreach.marketing.record(
+          channel.workspaceId,
+          waId,
+          'sent',
+          T0,
+          message.record.id,
+        );
+        return message.record.id;
+      };
+      const ids: string[] = [];
+      for (let seq = 1; seq <= 40; seq++) ids.push(await queue(seq));
+      // 1 is with a dispatcher already, 2 was flagged for review: neither is withdrawn.
+      assert.ok(await store().messages.claimDispatch(ids[0]!, T0 + 1));
+      await store().messages.update(ids[1]!, { needsReview: true }, T0 + 1);
+      // 3..40: dispatchers claim while the cancel withdraws, from another connection.
+      const another = subject?.openAnother ? await subject.openAnother() : store();
+      try {
+        const [claims, withdrawn] = await Promise.all([
+          Promise.all(ids.slice(2).map((id) => another.messages.claimDispatch(id, T0 + 2))),
+          store().outreach.recipients.withdrawQueued(campaign.id, 'Withdrawn: cancelled', T0 + 2),
+        ]);
+        const claimed = ids.slice(2).filter((_, i) => claims[i] !== null);
+        assert.equal(claimed.length + withdrawn.length, 38, 'each message is claimed or withdrawn');
+        assert.deepEqual(
+          claimed.filter((id) => withdrawn.includes(id)),
+          [],
+          'none is both',
+        );
+        assert.ok(!withdrawn.includes(ids[0]!) && !withdrawn.includes(ids[1]!));
+        for (const id of withdrawn) {
+          const m = await store().messages.get(id);
+          assert.equal(m?.status, 'refused');
+          assert.equal(m?.dispatchedAt, null);
+          assert.equal(m?.reasonDetail, 'Withdrawn: cancelled');
+          assert.equal(
+            await store().messages.claimDispatch(id, T0 + 3),
+            null,
+            'never claimed later',
+          );
+        }
+        const progress = await store().outreach.recipients.progress(campaign.id);
+        assert.equal(progress.skippedByReason.withdrawn ?? 0, withdrawn.length);
+        assert.equal(progress.byOutcome.skipped, withdrawn.length);
+        // LIM-4: only marketing that can still go out is counted.
+        const first = await store().outreach.marketing.history(
+          channel.workspaceId,
+          '447700900000',
+          T0 - 1,
+        );
+        assert.equal(first.sentAt.length, 1);
+        if (withdrawn.length > 0) {
+          const seq = ids.indexOf(withdrawn[0]!) + 1;
+          const gone = await store().outreach.marketing.history(
+            channel.workspaceId,
+            String(447700900000 + seq - 1),
+            T0 - 1,
+          );
+          assert.deepEqual(gone.sentAt, []);
+        }
+        // Again: nothing left to withdraw.
+        assert.deepEqual(
+          await store().outreach.recipients.withdrawQueued(campaign.id, 'again', T0 + 4),
+          [],
+        );
+      } finally {
+        if (another !== store()) await another.close();
+      }
+    });
+
     it('LIM-4: keeps marketing sends and 131049 hold-offs per contact', async () => {
       const m = store().outreach.marketing;
       await m.record('ws-mkt', '44', 'sent', T0, 'msg-1');

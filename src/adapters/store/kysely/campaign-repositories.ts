@@ -23,7 +23,7 @@ import type { Database } from './database-schema.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
 import { newId } from './ids.ts';
 import { fromJsonText, toJsonText } from './row-mappers.ts';
-import type { StoreContext } from './store-context.ts';
+import { toDbBool, type StoreContext } from './store-context.ts';
 
 // Type aliases, not interfaces: `withTables` needs the implicit index signature only aliases have.
 export type CampaignsTable = {
@@ -407,6 +407,52 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
           .where('state', 'in', ['pending', 'claimed'])
           .executeTakeFirst();
         return Number(result.numUpdatedRows);
+      },
+
+      async withdrawQueued(campaignId, detail, at) {
+        const queued = await db()
+          .selectFrom('campaign_recipients as r')
+          .innerJoin('messages as m', 'm.id', 'r.message_id')
+          .select('m.id')
+          .where('r.campaign_id', '=', campaignId)
+          .where('r.state', '=', 'queued')
+          .where('m.status', '=', 'pending')
+          .where('m.dispatched_at', 'is', null)
+          .where('m.needs_review', '=', toDbBool(ctx, false))
+          .orderBy('r.seq')
+          .execute();
+        const withdrawn: string[] = [];
+        for (let i = 0; i < queued.length; i += INSERT_CHUNK) {
+          const ids = queued.slice(i, i + INSERT_CHUNK).map((m) => m.id);
+          // claimDispatch's own condition: on PostgreSQL a dispatcher's committed claim makes
+          // this skip the row (re-evaluated after the row lock), and a withdrawal makes its claim fail.
+          const won = await db()
+            .updateTable('messages')
+            .set({ status: 'refused', reason_detail: detail, failed_at: at, updated_at: at })
+            .where('id', 'in', ids)
+            .where('direction', '=', 'outbound')
+            .where('status', '=', 'pending')
+            .where('dispatched_at', 'is', null)
+            .where('needs_review', '=', toDbBool(ctx, false))
+            .returning('id')
+            .execute();
+          if (won.length === 0) continue;
+          const wonIds = won.map((m) => m.id);
+          await db()
+            .updateTable('campaign_recipients')
+            .set({ state: 'skipped', reason: 'withdrawn', detail, updated_at: at })
+            .where('campaign_id', '=', campaignId)
+            .where('message_id', 'in', wonIds)
+            .execute();
+          // LIM-4 counts marketing that went out: a withdrawn message never did.
+          await db()
+            .deleteFrom('marketing_history')
+            .where('message_id', 'in', wonIds)
+            .where('kind', '=', 'sent')
+            .execute();
+          withdrawn.push(...wonIds);
+        }
+        return withdrawn;
       },
 
       async countRemaining(campaignId) {
