@@ -1,7 +1,9 @@
-// Several nodes, one of them killed: three real `parley start` processes on one PostgreSQL and
-// one Redis send 5,000 messages to the Cloud API emulator (which sees every send); one node is
-// killed with SIGKILL mid-way and restarted. No recipient gets two messages, none is skipped, and
-// the messages whose fate is unknown are flagged for review — no more than were in flight.
+// Several nodes, one of them killed, during a campaign: three real `parley start` processes on one
+// PostgreSQL and one Redis run a 5,000-recipient campaign (contacts with marketing consent
+// imported, a template approved in the Cloud API emulator, the campaign created and started
+// through the API); one node is killed with SIGKILL mid-way through the sending and restarted.
+// No recipient gets two messages, none is skipped (each ends sent, or unknown and flagged for
+// review), and the flagged ones number no more than were in flight at the kill.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -30,7 +32,11 @@ const skip =
 
 const repoRoot = dirname(dirname(fileURLToPath(import.meta.url)));
 const RECIPIENTS = Number(process.env.PARLEY_KILL_TEST_RECIPIENTS ?? 5_000);
-const NUMBER = { phoneNumberId: '106540352242922', displayPhoneNumber: '15550783881' };
+const NUMBER = {
+  phoneNumberId: '106540352242922',
+  displayPhoneNumber: '15550783881',
+  wabaId: '102290129340398',
+};
 const MPS = 1_000;
 const APP_SECRET = 'kill-test-app-secret';
 const ACCESS_TOKEN = 'kill-test-access-token';
@@ -38,6 +44,8 @@ const trace = (...args: unknown[]) => {
   if (process.env.PARLEY_KILL_TEST_TRACE) console.error(new Date().toISOString(), ...args);
 };
 const recipient = (i: number) => `4477009${String(i).padStart(5, '0')}`;
+const CONSENT_HEADER =
+  'phone,kind,purpose,channel_id,source,at,text_shown,text_version,business_name,url,ip,user_agent,note';
 
 interface Counts {
   pending: number;
@@ -47,7 +55,7 @@ interface Counts {
   total: number;
 }
 
-describe('three nodes, one killed mid-send', { skip }, () => {
+describe('three nodes, one killed mid-campaign', { skip }, () => {
   let database: { url: string; drop: () => Promise<void> } | undefined;
   let db: pg.Client | undefined;
   let emulator: RunningEmulator | undefined;
@@ -66,7 +74,7 @@ describe('three nodes, one killed mid-send', { skip }, () => {
         PARLEY_REDIS_URL: testRedisUrl(),
         PARLEY_REDIS_PREFIX: prefix,
         PARLEY_SECRET_KEY: 'kill-test-secret-key-0123456789abcdef',
-        // A dead node's held sends are taken over after this long.
+        // A dead node's held sends and claimed campaign recipients are taken over after this long.
         PARLEY_DISPATCH_LEASE_MS: '10000',
         PARLEY_LOG_LEVEL: 'error',
       },
@@ -75,6 +83,30 @@ describe('three nodes, one killed mid-send', { skip }, () => {
     });
     nodes.push(node);
     return node;
+  };
+
+  /** A request through the balancer, retried on another node when one dies under it. */
+  const api = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<any> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const res = await fetch(`${proxy!.url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${BENCH_API_KEY}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        });
+        const text = await res.text();
+        if (res.status < 300) return text ? JSON.parse(text) : null;
+        if (res.status < 500 || attempt >= 20)
+          throw new Error(`${method} ${path}: ${res.status} ${text}`);
+      } catch (error) {
+        if (error instanceof Error && error.message.startsWith(`${method} ${path}:`)) throw error;
+        if (attempt >= 20) throw error;
+      }
+      await sleep(200);
+    }
   };
 
   const counts = async (): Promise<Counts> => {
@@ -87,7 +119,7 @@ describe('three nodes, one killed mid-send', { skip }, () => {
       c.total += n;
       if (row.needs_review) c.review += n;
       else if (row.status === 'pending') c.pending += n;
-      else if (row.status === 'failed') c.failed += n;
+      else if (row.status === 'failed' || row.status === 'refused') c.failed += n;
       else c.accepted += n;
     }
     return c;
@@ -120,15 +152,31 @@ describe('three nodes, one killed mid-send', { skip }, () => {
     });
     const channel = await first.api('POST', '/v1/channels', {
       connectionId: connection.id,
-      name: 'Notifications',
+      name: 'Offers',
       providerKey: NUMBER.phoneNumberId,
       phoneNumber: NUMBER.displayPhoneNumber,
+      wabaId: NUMBER.wabaId,
       throughputMps: MPS,
     });
     channelId = String(channel.id);
-    // Transactional notifications to customers who agreed elsewhere (the permissive policy):
-    // this test is about delivery, not consent.
-    await first.api('PATCH', '/v1/consent/policy', { policy: 'permissive' });
+    // The campaign's template as WhatsApp approved it (the emulator's WABA), known to Parley.
+    const synced = await first.api('POST', '/v1/templates/sync', { channelId });
+    assert.equal(synced.items[0]?.error, null, JSON.stringify(synced));
+    // The audience: contacts created by importing their marketing opt-ins (OPT-7).
+    const imported = await fetch(`${first.url}/v1/consent/import`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${BENCH_API_KEY}`, 'content-type': 'text/csv' },
+      body: [
+        CONSENT_HEADER,
+        ...Array.from(
+          { length: RECIPIENTS },
+          (_, i) =>
+            `+${recipient(i)},opt_in,marketing,,web_form,2026-02-01T10:00:00Z,Yes,v1,Shop,,,,`,
+        ),
+      ].join('\n'),
+    });
+    assert.ok(imported.status < 300, `consent import: ${imported.status} ${await imported.text()}`);
+    trace('consent imported');
     proxy.rewrite = (path) =>
       path.replace('/webhooks/meta/pending', `/webhooks/meta/${connection.id}`);
     await Promise.all([startNode(1), startNode(2)]);
@@ -146,59 +194,45 @@ describe('three nodes, one killed mid-send', { skip }, () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it(`kill -9 of one node among three during ${RECIPIENTS} sends: no recipient gets two, none is skipped, unknowns are flagged (≤ in flight)`, async () => {
+  it(`kill -9 of one node among three during a ${RECIPIENTS}-recipient campaign: no recipient gets two, none is skipped, unknowns are flagged (≤ in flight)`, async () => {
     assert.ok(proxy && emulator && db);
     const sent = () => emulator!.world.outbound(NUMBER.phoneNumberId);
 
-    // Every send goes through the balancer; a request lost with the killed node is retried with
-    // the same Idempotency-Key on another node (LIM-7), as a client would.
-    const send = async (i: number): Promise<void> => {
-      for (let attempt = 0; attempt < 20; attempt++) {
-        try {
-          const res = await fetch(`${proxy!.url}/v1/messages`, {
-            method: 'POST',
-            headers: {
-              authorization: `Bearer ${BENCH_API_KEY}`,
-              'content-type': 'application/json',
-              'idempotency-key': `kill-test-${i}`,
-            },
-            body: JSON.stringify({
-              channelId,
-              to: recipient(i),
-              type: 'template',
-              template: { name: 'hello_world', language: { code: 'en_US' } },
-            }),
-          });
-          const text = await res.text();
-          if (res.status === 202 || res.status === 200) return;
-          if (res.status < 500) throw new Error(`send ${i}: ${res.status} ${text}`);
-        } catch (error) {
-          if (error instanceof Error && error.message.startsWith(`send ${i}:`)) throw error;
-        }
-        await sleep(200);
-      }
-      throw new Error(`send ${i} never accepted`);
-    };
-    let nextIndex = 0;
-    const failed: { error: Error | null } = { error: null };
-    const senders = Promise.all(
-      Array.from({ length: 24 }, async () => {
-        while (nextIndex < RECIPIENTS && failed.error === null) await send(nextIndex++);
-      }),
-    ).catch((error: unknown) => {
-      failed.error = error instanceof Error ? error : new Error(String(error));
+    const created = await api('POST', '/v1/campaigns', {
+      name: 'Spring offer',
+      channelId,
+      template: {
+        name: 'welcome_offer',
+        language: { code: 'en' },
+        components: [
+          {
+            type: 'body',
+            parameters: [
+              { type: 'text', text: 'friend' },
+              { type: 'text', text: '15%' },
+            ],
+          },
+        ],
+      },
+      audience: {},
     });
+    const campaignId = String(created.id);
+    assert.equal(created.progress.total, RECIPIENTS);
+    assert.equal(created.progress.pending, RECIPIENTS, JSON.stringify(created.progress));
+    trace('campaign created');
+    const started = await api('POST', `/v1/campaigns/${campaignId}/start`);
+    assert.equal(started.state, 'running');
 
-    // Kill node 1 once sends are well under way.
-    for (let i = 0; sent().length < RECIPIENTS * 0.3 && failed.error === null; i++) {
-      if (i % 50 === 0) trace('sending', nextIndex, 'accepted,', sent().length, 'sent');
+    // Kill node 1 once the sending is well under way.
+    for (let i = 0; sent().length < RECIPIENTS * 0.3; i++) {
+      if (i % 50 === 0) trace('sending:', sent().length, 'sent');
       await sleep(20);
     }
-    assert.ifError(failed.error);
     const victim = nodes[1]!;
     process.kill(victim.pid, 'SIGKILL');
-    trace('killed', victim.pid, 'after', sent().length, 'sends');
     const killedAt = Date.now();
+    const sentAtKill = sent().length;
+    trace('killed', victim.pid, 'after', sentAtKill, 'sends');
     const inFlight = Number(
       (
         await db.query<{ n: string }>(
@@ -207,25 +241,36 @@ describe('three nodes, one killed mid-send', { skip }, () => {
         )
       ).rows[0]!.n,
     );
+    const claimedAtKill = Number(
+      (
+        await db.query<{ n: string }>(
+          `select count(*) as n from campaign_recipients where campaign_id = $1 and state = 'claimed'`,
+          [campaignId],
+        )
+      ).rows[0]!.n,
+    );
     proxy.targets = [nodes[0]!.url, nodes[2]!.url];
     await victim.stop(1_000);
     const restarted = await startNode(3);
     proxy.targets = [nodes[0]!.url, nodes[2]!.url, restarted.url];
     trace('restarted');
-    await senders;
-    assert.ifError(failed.error);
-    trace('all sends accepted');
 
-    // Wait until every message has an outcome (sent, failed or flagged).
+    // Wait until the campaign is complete and every message has an outcome (sent or flagged).
     let c = await counts();
-    for (const until = Date.now() + 120_000; Date.now() < until;) {
+    let campaign = await api('GET', `/v1/campaigns/${campaignId}`);
+    for (const until = Date.now() + 180_000; Date.now() < until;) {
       c = await counts();
-      if (c.total === RECIPIENTS && c.pending === 0) break;
+      if (c.total === RECIPIENTS && c.pending === 0) {
+        campaign = await api('GET', `/v1/campaigns/${campaignId}`);
+        // Done once the status webhooks have come in for everything that was not flagged.
+        if (campaign.state === 'completed' && campaign.progress.queued === c.review) break;
+      }
       trace('waiting', JSON.stringify(c), sent().length);
       await sleep(250);
     }
     await sleep(1_000); // late status webhooks may still clear a review flag
     c = await counts();
+    campaign = await api('GET', `/v1/campaigns/${campaignId}`);
 
     const byRecipient = new Map<string, number>();
     for (const m of sent()) byRecipient.set(m.to, (byRecipient.get(m.to) ?? 0) + 1);
@@ -233,32 +278,69 @@ describe('three nodes, one killed mid-send', { skip }, () => {
     const { rows: flagged } = await db.query<{ id: string; dispatched_at: string }>(
       `select id, dispatched_at from messages where direction = 'outbound' and needs_review`,
     );
-    const { rows: unsent } = await db.query<{ wa_id: string; needs_review: boolean }>(
-      `select c.wa_id, m.needs_review from messages m join contacts c on c.id = m.contact_id
-         where m.direction = 'outbound'`,
+    // Every recipient of the audience, with the message it was sent as (if any).
+    const { rows: recipients } = await db.query<{
+      wa_id: string;
+      state: string;
+      messages: string;
+      needs_review: boolean | null;
+    }>(
+      `select r.wa_id, r.state, m.needs_review,
+              (select count(*) from messages x join contacts k on k.id = x.contact_id
+                where x.direction = 'outbound' and k.wa_id = r.wa_id) as messages
+         from campaign_recipients r left join messages m on m.id = r.message_id
+        where r.campaign_id = $1`,
+      [campaignId],
     );
-    const skipped = unsent.filter((r) => !r.needs_review && !byRecipient.has(r.wa_id)).length;
+    const skipped = recipients.filter(
+      (r) => r.needs_review !== true && !byRecipient.has(r.wa_id),
+    ).length;
+    const stored = recipients.filter((r) => Number(r.messages) > 1).length;
+    const p = campaign.progress as Record<string, number>;
     const report = {
       recipients: RECIPIENTS,
-      stored: c.total,
+      campaignState: campaign.state,
+      messagesStored: c.total,
       sentByEmulator: sent().length,
+      sentAtKill,
       duplicates,
+      recipientsWithTwoMessages: stored,
       skipped,
       flaggedForReview: c.review,
       inFlightAtKill: inFlight,
+      recipientsClaimedAtKill: claimedAtKill,
       failed: c.failed,
       stillPending: c.pending,
+      progress: {
+        sent: p.sent,
+        delivered: p.delivered,
+        read: p.read,
+        queued: p.queued,
+        skipped: p.skipped,
+        failed: p.failed,
+      },
       busiestSecond: busiestSecond(sent().map((m) => m.acceptedAt)),
-      killAfterMs: killedAt,
     };
     console.log(`multi-node kill test: ${JSON.stringify(report)}`);
-    assert.equal(c.total, RECIPIENTS, 'every send stored once (idempotency keys across nodes)');
+    assert.equal(campaign.state, 'completed');
+    assert.equal(recipients.length, RECIPIENTS);
+    assert.ok(
+      recipients.every((r) => r.state === 'queued'),
+      'every recipient was handed to the send path',
+    );
+    assert.equal(c.total, RECIPIENTS, 'one message per recipient (idempotency keys across nodes)');
+    assert.equal(stored, 0, 'no recipient has two messages stored');
     assert.equal(duplicates, 0, 'no recipient got two messages');
     assert.equal(skipped, 0, 'no recipient was skipped');
     assert.equal(c.pending, 0, 'every message reached an outcome');
-    assert.equal(c.failed, 0, 'nothing failed');
+    assert.equal(c.failed, 0, 'nothing failed or was refused');
     assert.ok(c.review <= inFlight, `flagged ${c.review} ≤ in flight at the kill ${inFlight}`);
     for (const row of flagged) assert.ok(Number(row.dispatched_at) <= killedAt + 1_000);
+    // The API tells the same story: delivered outcomes, and the flagged ones still queued.
+    assert.equal((p.sent ?? 0) + (p.delivered ?? 0) + (p.read ?? 0) + (p.queued ?? 0), RECIPIENTS);
+    assert.equal(p.queued ?? 0, c.review);
+    assert.equal(p.skipped, 0);
+    assert.equal(p.failed, 0);
     assert.ok(report.busiestSecond <= MPS, `LIM-1 across nodes: ${report.busiestSecond}`);
     assert.equal(sent().length + c.review - flaggedButSent(flagged, sent()), RECIPIENTS);
   });

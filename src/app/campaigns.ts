@@ -532,6 +532,8 @@ export async function actOnCampaign(
   const moved = transition(campaign.state, action, campaign.startAt, now);
   if (!moved.ok) throw new PolicyError('conflict', moved.detail, { state: campaign.state });
   const updated = await store.transaction(async (tx) => {
+    // A cancel waits for the runners' batches under way, then withdraws what they queued.
+    if (action === 'cancel') await tx.outreach.campaigns.holdForChange(id);
     const changed = await tx.outreach.campaigns.update(
       id,
       [campaign.state],

@@ -31,8 +31,8 @@ export function campaignMessageKey(campaignId: string, seq: number): string {
 }
 
 /**
- * Recipients enqueued per transaction. Each transaction first locks the campaign's row, so a
- * pause or cancel takes effect between two of them.
+ * Recipients enqueued per transaction. Each transaction first checks that the campaign is still
+ * running, so a pause or cancel takes effect between two of them.
  */
 const ENQUEUE_BATCH = 100;
 
@@ -199,10 +199,10 @@ async function enqueueInTransaction(
   batch: readonly RecipientRecord[],
 ): Promise<BatchResult> {
   const { clock } = deps;
-  // Locks the campaign row until this transaction ends: a pause or cancel waits for the batch
-  // and then sees (and can withdraw) every message it queued; one that came first stops it here.
-  const current = await tx.outreach.campaigns.update(campaign.id, ['running'], {}, clock.now());
-  if (!current) return { done: 0, handed: 0, stop: { kind: 'not_running' } };
+  // Held until this transaction ends (other runners' batches hold it too): a cancel waits for
+  // the batch and then withdraws what it queued; a cancel or pause that came first stops it here.
+  if (!(await tx.outreach.campaigns.holdRunning(campaign.id)))
+    return { done: 0, handed: 0, stop: { kind: 'not_running' } };
   let handed = 0;
   for (const [i, recipient] of batch.entries()) {
     const components = (recipient.components ?? campaign.template.components) as

@@ -117,6 +117,17 @@ export interface CampaignStore {
       patch: CampaignPatch,
       at: number,
     ): Promise<CampaignRecord | null>;
+    /**
+     * Inside a runner's transaction: whether the campaign is running. A shared hold until the
+     * transaction ends: several runners hold it at once; `holdForChange` waits for them all.
+     */
+    holdRunning(id: string): Promise<boolean>;
+    /**
+     * Inside a transaction about to change the campaign (cancel): waits until no runner's
+     * transaction holds it, and keeps new ones waiting until this transaction ends, so this one
+     * sees every message they queued and they see the change.
+     */
+    holdForChange(id: string): Promise<void>;
   };
 
   recipients: {

@@ -388,6 +388,48 @@ export function runCampaignContract(name: string, makeStore: () => Promise<Store
       }
     });
 
+    it('a cancel waits for the runners holding the campaign; a runner arriving after it waits too and sees it cancelled', async (t) => {
+      if (store().dialect !== 'postgres' || !subject?.openAnother) {
+        t.skip('one transaction at a time on this store: nothing overlaps');
+        return;
+      }
+      const channel = await channelOf(store(), 'hold');
+      const campaign = await campaignOf(store(), channel, recipients(1));
+      const [second, third] = [await subject.openAnother(), await subject.openAnother()];
+      try {
+        const order: string[] = [];
+        let release = (): void => undefined;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let holding = (): void => undefined;
+        const isHolding = new Promise<void>((resolve) => (holding = resolve));
+        const batch = store().transaction(async (tx) => {
+          assert.equal(await tx.outreach.campaigns.holdRunning(campaign.id), true);
+          holding();
+          await held;
+          order.push('batch ends');
+        });
+        await isHolding;
+        const cancel = second.transaction(async (tx) => {
+          await tx.outreach.campaigns.holdForChange(campaign.id);
+          order.push('cancel holds');
+          await tx.outreach.campaigns.update(campaign.id, ['running'], { state: 'cancelled' }, T0);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        const late = third.transaction(async (tx) => {
+          const running = await tx.outreach.campaigns.holdRunning(campaign.id);
+          order.push(`late batch: ${running ? 'running' : 'not running'}`);
+        });
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        assert.deepEqual(order, [], 'the cancel and the late batch wait');
+        release();
+        await Promise.all([batch, cancel, late]);
+        assert.deepEqual(order, ['batch ends', 'cancel holds', 'late batch: not running']);
+      } finally {
+        await second.close();
+        await third.close();
+      }
+    });
+
     it('LIM-4: keeps marketing sends and 131049 hold-offs per contact', async () => {
       const m = store().outreach.marketing;
       await m.record('ws-mkt', '44', 'sent', T0, 'msg-1');

@@ -1,5 +1,5 @@
 // Campaigns, their recipients and the outbound-limit records on Kysely (tables of migration 0006).
-import type { Insertable, Kysely, Selectable } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable } from 'kysely';
 import {
   CAMPAIGN_STATES,
   PAUSE_REASONS,
@@ -86,6 +86,9 @@ export type CampaignTables = {
 };
 
 type CampaignDb = Kysely<Database & CampaignTables>;
+
+/** The first key of campaign advisory locks (the second is the campaign id's hash). */
+const CAMPAIGN_LOCK_CLASS = 0x63616d70; // "camp"
 
 /** Rows per multi-row insert: well under SQLite's 32,766 bound parameters with 7 columns. */
 const INSERT_CHUNK = 500;
@@ -189,6 +192,21 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
         'm.reason_detail as m_detail',
       ])
       .where('r.campaign_id', '=', campaignId);
+
+  /**
+   * PostgreSQL: a transaction-scoped advisory lock on the campaign, shared by runners' batches
+   * and exclusive for a cancel. Unlike a shared row lock, a queued exclusive request makes new
+   * shared ones wait behind it, so a busy runner cannot starve a cancel. SQLite runs one
+   * transaction at a time: nothing to do.
+   */
+  const holdCampaign = async (id: string, mode: 'shared' | 'exclusive'): Promise<void> => {
+    if (ctx.dialect !== 'postgres') return;
+    const lock =
+      mode === 'shared'
+        ? sql`select pg_advisory_xact_lock_shared(${CAMPAIGN_LOCK_CLASS}, hashtext(${id}))`
+        : sql`select pg_advisory_xact_lock(${CAMPAIGN_LOCK_CLASS}, hashtext(${id}))`;
+    await lock.execute(db());
+  };
 
   return {
     campaigns: {
@@ -302,6 +320,20 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
           .where('id', '=', id)
           .executeTakeFirst();
         return row ? toCampaign(row) : null;
+      },
+
+      async holdRunning(id) {
+        await holdCampaign(id, 'shared');
+        const row = await db()
+          .selectFrom('campaigns')
+          .select('state')
+          .where('id', '=', id)
+          .executeTakeFirst();
+        return row?.state === 'running';
+      },
+
+      async holdForChange(id) {
+        await holdCampaign(id, 'exclusive');
       },
     },
 
