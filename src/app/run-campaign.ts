@@ -203,12 +203,13 @@ async function enqueueInTransaction(
   // the batch and then withdraws what it queued; a cancel or pause that came first stops it here.
   if (!(await tx.outreach.campaigns.holdRunning(campaign.id)))
     return { done: 0, handed: 0, stop: { kind: 'not_running' } };
+  const batchDeps: AppDeps = { ...deps, store: batchView(tx) };
   let handed = 0;
   for (const [i, recipient] of batch.entries()) {
     const components = (recipient.components ?? campaign.template.components) as
       TemplateComponentParams[] | null;
     const outcome = await sendCampaignMessage(
-      deps,
+      batchDeps,
       {
         workspaceId: campaign.workspaceId,
         channelId: campaign.channelId,
@@ -256,6 +257,53 @@ async function enqueueInTransaction(
       };
   }
   return { done: batch.length, handed, stop: null };
+}
+
+/**
+ * The transaction as one batch sees it: the channel and the template (record and lifecycle),
+ * the same for every recipient, are read once per batch instead of once per recipient, and a
+ * recipient's care window once instead of twice. A template paused or a window opened
+ * meanwhile is seen by the next batch, and by the dispatcher, which checks again before it sends.
+ */
+function batchView(tx: Store): Store {
+  const memo = <T>(cache: Map<string, Promise<T>>, key: string, load: () => Promise<T>) => {
+    let hit = cache.get(key);
+    if (!hit) {
+      hit = load();
+      cache.set(key, hit);
+    }
+    return hit;
+  };
+  const channels = new Map<string, ReturnType<Store['channels']['get']>>();
+  const templates = new Map<string, ReturnType<Store['templates']['find']>>();
+  const windows = new Map<string, ReturnType<Store['windows']['get']>>();
+  const lifecycles = new Map<
+    string,
+    ReturnType<Store['compliance']['templates']['getLifecycle']>
+  >();
+  const view: Store = {
+    ...tx,
+    transaction: (work) => tx.transaction(() => work(view)),
+    channels: { ...tx.channels, get: (id) => memo(channels, id, () => tx.channels.get(id)) },
+    // Read twice per recipient (CSW at queue time, then LIM-3); each recipient once per batch.
+    windows: {
+      ...tx.windows,
+      get: (channelId, contactId) =>
+        memo(windows, `${channelId}/${contactId}`, () => tx.windows.get(channelId, contactId)),
+    },
+    templates: {
+      ...tx.templates,
+      find: (...args) => memo(templates, JSON.stringify(args), () => tx.templates.find(...args)),
+    },
+    compliance: {
+      ...tx.compliance,
+      templates: {
+        ...tx.compliance.templates,
+        getLifecycle: (id) => memo(lifecycles, id, () => tx.compliance.templates.getLifecycle(id)),
+      },
+    },
+  };
+  return view;
 }
 
 /** TPL-9: a template that may not be sent now pauses the campaign instead of failing everyone. */

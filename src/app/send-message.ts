@@ -107,7 +107,8 @@ async function send(
     };
   const hash = requestHash(input);
 
-  if (input.idempotencyKey) {
+  // (Inside a caller's transaction the check below, in the same transaction, is enough.)
+  if (input.idempotencyKey && !onStored) {
     const replay = await replayIdempotent(
       store,
       input.workspaceId,
