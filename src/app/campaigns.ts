@@ -554,8 +554,8 @@ export async function actOnCampaign(
         `Withdrawn: campaign "${campaign.name}" was cancelled before this message was handed to the provider`,
         now,
       );
-      // Their jobs go too where the store holds the queue; with any queue a withdrawn message's
-      // job is a no-op (the dispatcher only sends pending messages).
+      // Their jobs still in the store's queue go too (with Redis: those the outbound relay has
+      // not moved to BullMQ yet); any other is a no-op, as the dispatcher only sends pending ones.
       for (const messageId of withdrawn) await tx.jobs.complete(messageId);
     }
     return changed;
