@@ -3,6 +3,7 @@
 // claimed under a lease and each message carries the recipient's idempotency key.
 import type { AppDeps } from '../app/deps.ts';
 import { nextCampaignWakeAt, runCampaigns, type RunnerOptions } from '../app/run-campaign.ts';
+import { WorkerLoop } from './worker-loop.ts';
 
 export interface CampaignRunnerOptions extends RunnerOptions {
   /** Longest sleep between passes when nothing is due (other nodes and the CLI start campaigns). */
@@ -15,33 +16,29 @@ export class CampaignRunner {
   readonly #deps: AppDeps;
   readonly #options: CampaignRunnerOptions;
   readonly #idleMs: number;
-  #running = false;
-  #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #loop: WorkerLoop;
 
   constructor(deps: AppDeps, options: CampaignRunnerOptions) {
     this.#deps = deps;
     this.#options = options;
     this.#idleMs = options.idleMs ?? 1_000;
+    this.#loop = new WorkerLoop(() => this.#pass(), {
+      errorDelayMs: this.#idleMs,
+      onError: (error) => deps.log.error({ err: error }, 'campaign runner pass failed'),
+    });
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** A campaign was started or resumed: do not wait for the next tick. */
   wake(): void {
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   async stop(): Promise<void> {
-    this.#running = false;
-    this.wake();
-    await this.#loop;
-    this.#loop = null;
+    await this.#loop.stop();
   }
 
   /** One pass (tests drive the runner with this and a manual clock); how many were queued. */
@@ -51,33 +48,13 @@ export class CampaignRunner {
     return handed;
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        const handed = await this.runOnce();
-        if (handed > 0) continue; // more batches may be waiting
-        const next = await nextCampaignWakeAt(this.#deps);
-        const now = this.#deps.clock.now();
-        const delay =
-          next === null ? this.#idleMs : Math.max(0, Math.min(this.#idleMs, next - now));
-        await this.#sleep(delay || 5);
-      } catch (error) {
-        this.#deps.log.error({ err: error }, 'campaign runner pass failed');
-        await this.#sleep(this.#idleMs);
-      }
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        if (this.#timer) clearTimeout(this.#timer);
-        this.#timer = null;
-        this.#wake = null;
-        resolve();
-      };
-      this.#wake = done;
-      this.#timer = setTimeout(done, ms);
-    });
+  /** One pass of the loop; how long to sleep after it. */
+  async #pass(): Promise<number> {
+    const handed = await this.runOnce();
+    if (handed > 0) return 0; // more batches may be waiting
+    const next = await nextCampaignWakeAt(this.#deps);
+    const now = this.#deps.clock.now();
+    const delay = next === null ? this.#idleMs : Math.max(0, Math.min(this.#idleMs, next - now));
+    return delay || 5;
   }
 }

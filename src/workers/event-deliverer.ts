@@ -4,6 +4,7 @@
 import type { AppDeps } from '../app/deps.ts';
 import type { EventWebhooks } from '../app/event-webhooks.ts';
 import { emitWindowEvents } from '../app/window-events.ts';
+import { WorkerLoop } from './worker-loop.ts';
 
 export interface EventDelivererOptions {
   readonly worker: string;
@@ -28,10 +29,7 @@ export class EventDeliverer {
   readonly #deps: AppDeps;
   readonly #webhooks: EventWebhooks;
   readonly #options: Required<EventDelivererOptions>;
-  #running = false;
-  #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  readonly #loop: WorkerLoop;
   #lastWindowScan = -Infinity;
   #lastPurge = -Infinity;
   #lastWake = -Infinity;
@@ -46,25 +44,24 @@ export class EventDeliverer {
       retentionMs: 30 * 86_400_000,
       ...options,
     };
+    this.#loop = new WorkerLoop(() => this.#pass(), {
+      errorDelayMs: this.#options.idleMs,
+      onError: (error) => deps.log.error({ err: error }, 'event webhook pass failed'),
+    });
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** New deliveries were recorded: stop sleeping. */
   wake(): void {
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   /** Graceful stop: the pass in progress finishes (its attempts are recorded). */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.wake();
-    await this.#loop;
-    this.#loop = null;
+    await this.#loop.stop();
   }
 
   /** One delivery pass; returns how many deliveries were tried. Tests drive the worker with it. */
@@ -100,47 +97,27 @@ export class EventDeliverer {
     }
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        const now = this.#deps.clock.now();
-        if (now - this.#lastWindowScan >= this.#options.windowScanMs) {
-          this.#lastWindowScan = now;
-          await this.scanWindows();
-        }
-        if (now - this.#lastWake >= WAKE_WAITING_EVERY_MS) {
-          this.#lastWake = now;
-          await this.#deps.store.eventWebhooks.deliveries.wakeWaiting(now);
-        }
-        if (now - this.#lastPurge >= PURGE_EVERY_MS) {
-          this.#lastPurge = now;
-          await this.purgeExpired();
-        }
-        const tried = await this.runOnce();
-        if (tried > 0) continue;
-        const due = await this.#webhooks.nextDueAt();
-        const delay = Math.max(
-          5,
-          Math.min(this.#options.idleMs, due === null ? Infinity : due - this.#deps.clock.now()),
-        );
-        await this.#sleep(delay);
-      } catch (error) {
-        this.#deps.log.error({ err: error }, 'event webhook pass failed');
-        await this.#sleep(this.#options.idleMs);
-      }
+  /** One pass of the loop; how long to sleep after it. */
+  async #pass(): Promise<number> {
+    const now = this.#deps.clock.now();
+    if (now - this.#lastWindowScan >= this.#options.windowScanMs) {
+      this.#lastWindowScan = now;
+      await this.scanWindows();
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        if (this.#timer) clearTimeout(this.#timer);
-        this.#timer = null;
-        this.#wake = null;
-        resolve();
-      };
-      this.#wake = done;
-      this.#timer = setTimeout(done, ms);
-    });
+    if (now - this.#lastWake >= WAKE_WAITING_EVERY_MS) {
+      this.#lastWake = now;
+      await this.#deps.store.eventWebhooks.deliveries.wakeWaiting(now);
+    }
+    if (now - this.#lastPurge >= PURGE_EVERY_MS) {
+      this.#lastPurge = now;
+      await this.purgeExpired();
+    }
+    const tried = await this.runOnce();
+    if (tried > 0) return 0;
+    const due = await this.#webhooks.nextDueAt();
+    return Math.max(
+      5,
+      Math.min(this.#options.idleMs, due === null ? Infinity : due - this.#deps.clock.now()),
+    );
   }
 }

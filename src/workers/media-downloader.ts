@@ -3,6 +3,7 @@
 import type { BlobStore } from '../ports/blob-store.ts';
 import { downloadMedia, MEDIA_QUEUE, type MediaJob } from '../app/media.ts';
 import type { AppDeps } from '../app/deps.ts';
+import { WorkerLoop } from './worker-loop.ts';
 
 export interface MediaDownloaderOptions {
   readonly worker: string;
@@ -21,9 +22,7 @@ export class MediaDownloader {
   readonly #leaseMs: number;
   readonly #idleMs: number;
   readonly #inFlight = new Set<Promise<void>>();
-  #running = false;
-  #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  readonly #loop: WorkerLoop;
 
   constructor(deps: AppDeps, blobs: BlobStore, options: MediaDownloaderOptions) {
     this.#deps = deps;
@@ -32,24 +31,24 @@ export class MediaDownloader {
     this.#concurrency = options.concurrency ?? 4;
     this.#leaseMs = options.leaseMs ?? 10 * 60_000;
     this.#idleMs = options.idleMs ?? 5_000;
+    this.#loop = new WorkerLoop(() => this.#pass(), {
+      errorDelayMs: this.#idleMs,
+      onError: (error) => deps.log.error({ err: error }, 'media downloader pass failed'),
+    });
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** New media was queued: stop sleeping. */
   wake(): void {
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   /** No new claims; downloads under way finish (their jobs stay leased otherwise, then expire). */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.wake();
-    await this.#loop;
+    await this.#loop.stop();
     await this.idle();
   }
 
@@ -94,36 +93,16 @@ export class MediaDownloader {
     return jobs.length;
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        await this.#claim();
-        if (this.#inFlight.size >= this.#concurrency) {
-          await Promise.race(this.#inFlight);
-          continue;
-        }
-        const next = await this.#deps.store.jobs.nextRunAt(MEDIA_QUEUE);
-        const wait =
-          next === null
-            ? this.#idleMs
-            : Math.min(this.#idleMs, Math.max(0, next - this.#deps.clock.now()));
-        if (wait > 0) await this.#sleep(wait);
-      } catch (error) {
-        this.#deps.log.error({ err: error }, 'media downloader pass failed');
-        await this.#sleep(this.#idleMs);
-      }
+  /** One pass of the loop; how long to sleep after it. */
+  async #pass(): Promise<number> {
+    await this.#claim();
+    if (this.#inFlight.size >= this.#concurrency) {
+      await Promise.race(this.#inFlight);
+      return 0;
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#wake = done;
-    });
+    const next = await this.#deps.store.jobs.nextRunAt(MEDIA_QUEUE);
+    return next === null
+      ? this.#idleMs
+      : Math.min(this.#idleMs, Math.max(0, next - this.#deps.clock.now()));
   }
 }

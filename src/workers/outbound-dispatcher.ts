@@ -9,6 +9,7 @@ import type { Job } from '../ports/job-queue.ts';
 import { deliverOutbound, type OutboundJob } from '../app/deliver-outbound.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { OUTBOUND_QUEUE } from '../app/send-message.ts';
+import { WorkerLoop } from './worker-loop.ts';
 
 export interface DispatcherOptions {
   readonly worker: string;
@@ -47,10 +48,8 @@ export class OutboundDispatcher {
   /** When each held job was claimed: one held too close to its lease's end goes back instead. */
   readonly #claimedAt = new WeakMap<Job<OutboundJob>, number>();
   #held = 0;
-  #running = false;
-  #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
-  #timer: NodeJS.Timeout | null = null;
+  #lastClaimAt = -Infinity;
+  readonly #loop: WorkerLoop;
 
   constructor(deps: AppDeps, options: DispatcherOptions) {
     this.#deps = deps;
@@ -59,24 +58,24 @@ export class OutboundDispatcher {
     this.#maxInFlight = options.maxInFlight ?? 256;
     this.#leaseMs = options.leaseMs ?? 5 * 60_000;
     this.#idleMs = options.idleMs ?? 1_000;
+    this.#loop = new WorkerLoop(() => this.#pass(), {
+      errorDelayMs: this.#idleMs,
+      onError: (error) => deps.log.error({ err: error }, 'outbound dispatcher pass failed'),
+    });
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** New work was queued: stop sleeping. */
   wake(): void {
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   /** Graceful stop: no new claims, in-flight sends finish, waiting jobs go back to the queue. */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.wake();
-    await this.#loop;
+    await this.#loop.stop();
     await Promise.all(this.#inFlight);
     const now = this.#deps.clock.now();
     for (const lane of this.#lanes.values()) {
@@ -100,46 +99,26 @@ export class OutboundDispatcher {
     return this.#held;
   }
 
-  async #run(): Promise<void> {
-    let lastClaimAt = -Infinity;
-    while (this.#running) {
-      try {
-        // While lanes hold work, claim in batches every few milliseconds rather than on every
-        // pass: a busy channel wakes the loop once per token, and each claim is a query.
-        const started = this.#deps.clock.now();
-        if (this.#held === 0 || started - lastClaimAt >= CLAIM_INTERVAL_MS) {
-          lastClaimAt = started;
-          await this.#claim();
-        }
-        const { nextAt } = await this.#dispatchAllowed();
-        const now = this.#deps.clock.now();
-        const queued =
-          this.#held > 0
-            ? nextAt
-            : ((await this.#deps.outboundQueue.nextRunAt(OUTBOUND_QUEUE)) ?? Infinity);
-        const delay = Math.max(
-          0,
-          Math.min(this.#idleMs, (Number.isFinite(queued) ? queued : Infinity) - now),
-        );
-        if (delay > 0 || this.#inFlight.size >= this.#maxInFlight) await this.#sleep(delay || 5);
-      } catch (error) {
-        this.#deps.log.error({ err: error }, 'outbound dispatcher pass failed');
-        await this.#sleep(this.#idleMs);
-      }
+  /** One pass of the loop; how long to sleep after it. */
+  async #pass(): Promise<number> {
+    // While lanes hold work, claim in batches every few milliseconds rather than on every
+    // pass: a busy channel wakes the loop once per token, and each claim is a query.
+    const started = this.#deps.clock.now();
+    if (this.#held === 0 || started - this.#lastClaimAt >= CLAIM_INTERVAL_MS) {
+      this.#lastClaimAt = started;
+      await this.#claim();
     }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        if (this.#timer) clearTimeout(this.#timer);
-        this.#timer = null;
-        this.#wake = null;
-        resolve();
-      };
-      this.#wake = done;
-      this.#timer = setTimeout(done, ms);
-    });
+    const { nextAt } = await this.#dispatchAllowed();
+    const now = this.#deps.clock.now();
+    const queued =
+      this.#held > 0
+        ? nextAt
+        : ((await this.#deps.outboundQueue.nextRunAt(OUTBOUND_QUEUE)) ?? Infinity);
+    const delay = Math.max(
+      0,
+      Math.min(this.#idleMs, (Number.isFinite(queued) ? queued : Infinity) - now),
+    );
+    return delay > 0 || this.#inFlight.size >= this.#maxInFlight ? delay || 5 : 0;
   }
 
   async #claim(): Promise<void> {

@@ -8,6 +8,7 @@ import type { AppDeps } from '../app/deps.ts';
 import { IN_FLIGHT_GRACE_MS, type OutboundJob } from '../app/deliver-outbound.ts';
 import type { MessageRecord } from '../ports/store.ts';
 import { OUTBOUND_QUEUE } from '../app/send-message.ts';
+import { WorkerLoop } from './worker-loop.ts';
 
 export interface OutboundRelayOptions {
   readonly worker: string;
@@ -38,9 +39,7 @@ export class OutboundRelay {
   readonly #sweepEveryMs: number;
   readonly #sweepAfterMs: number;
   #lastSweep: number;
-  #running = false;
-  #loop: Promise<void> | null = null;
-  #wake: (() => void) | null = null;
+  readonly #loop: WorkerLoop;
 
   constructor(deps: AppDeps, options: OutboundRelayOptions) {
     this.#deps = deps;
@@ -55,24 +54,24 @@ export class OutboundRelay {
     this.#sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
     this.#sweepAfterMs = options.sweepAfterMs ?? 10 * 60_000;
     this.#lastSweep = deps.clock.now();
+    this.#loop = new WorkerLoop(() => this.#pass(), {
+      errorDelayMs: this.#idleMs,
+      onError: (error) => deps.log.error({ err: error }, 'outbound relay pass failed'),
+    });
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#loop = this.#run();
+    this.#loop.start();
   }
 
   /** A message was queued: relay it now. */
   wake(): void {
-    this.#wake?.();
+    this.#loop.wake();
   }
 
   /** No new passes; the pass under way finishes (its jobs are relayed and completed). */
   async stop(): Promise<void> {
-    this.#running = false;
-    this.wake();
-    await this.#loop;
+    await this.#loop.stop();
   }
 
   /** One pass: relays up to a batch of due jobs; returns how many. */
@@ -148,35 +147,17 @@ export class OutboundRelay {
       await this.#target.enqueue(OUTBOUND_QUEUE, item.payload, item.options);
   }
 
-  async #run(): Promise<void> {
-    while (this.#running) {
-      try {
-        if (this.#deps.clock.now() - this.#lastSweep >= this.#sweepEveryMs) await this.sweepOnce();
-        const moved = await this.runOnce();
-        if (moved === this.#batch) continue;
-        const next = await this.#deps.store.jobs.nextRunAt(OUTBOUND_QUEUE);
-        const wait =
-          next === null
-            ? this.#idleMs
-            : Math.min(this.#idleMs, Math.max(0, next - this.#deps.clock.now()));
-        // Due jobs none of which we could claim are another relay's: do not spin on them.
-        await this.#sleep(moved === 0 ? Math.max(wait, 25) : wait);
-      } catch (error) {
-        this.#deps.log.error({ err: error }, 'outbound relay pass failed');
-        await this.#sleep(this.#idleMs);
-      }
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#wake = null;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#wake = done;
-    });
+  /** One pass of the loop; how long to sleep after it. */
+  async #pass(): Promise<number> {
+    if (this.#deps.clock.now() - this.#lastSweep >= this.#sweepEveryMs) await this.sweepOnce();
+    const moved = await this.runOnce();
+    if (moved === this.#batch) return 0;
+    const next = await this.#deps.store.jobs.nextRunAt(OUTBOUND_QUEUE);
+    const wait =
+      next === null
+        ? this.#idleMs
+        : Math.min(this.#idleMs, Math.max(0, next - this.#deps.clock.now()));
+    // Due jobs none of which we could claim are another relay's: do not spin on them.
+    return moved === 0 ? Math.max(wait, 25) : wait;
   }
 }
