@@ -240,9 +240,14 @@ describe('a Twilio conversation through the API', () => {
       fields[`MediaContentType${n}`] = file.type;
     });
     const inbound = inboundText(CUSTOMER, 'Photos and the receipt', fields);
+    const heard: any[] = [];
+    const stop = t.parley.deps.events.subscribe((e) => {
+      if (e.type === 'message.received') heard.push(e);
+    });
     const response = await postTwilio(t.parley.http, tw.webhookUrl, inbound);
     assert.equal(response.status, 200, response.text);
     await t.settle();
+    stop();
     assert.equal(await t.parley.media.runOnce(), files.length);
     for (const path of paths) {
       const fetched = tw.fake.requests.filter((r) => r.path === path);
@@ -259,6 +264,20 @@ describe('a Twilio conversation through the API', () => {
     assert.deepEqual(
       copies.map((c: any) => [c.state, c.contentType, c.size]),
       files.map((f) => ['stored', f.type, f.bytes.length]),
+    );
+    assert.equal(heard.length, 1);
+    assert.equal(heard[0].data.mediaId, message.content.media.id, 'the first, as before');
+    assert.deepEqual(
+      heard[0].data.mediaIds,
+      copies.map((c: any) => c.id),
+      'message.received names every media of the message, in order',
+    );
+    const after = await t.api('GET', `/v1/conversations/${conversationId}/messages?limit=100`);
+    const item = after.json.items.find((m: any) => m.id === listed.id);
+    assert.deepEqual(
+      [item.media, ...item.extraMedia].map((m: any) => [m.id, m.state, m.mime, m.url]),
+      copies.map((c: any) => [c.id, 'stored', c.contentType, c.url]),
+      'the transcript lists every media, each like the first',
     );
     for (const [n, copy] of copies.entries()) {
       const served = await t.parley.http.inject({

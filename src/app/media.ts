@@ -76,22 +76,22 @@ function mediaItems(own: Record<string, unknown>): MediaItem[] {
  * Inside the transaction that stores an inbound media message: a media row and a durable
  * download job for each media it carried, so a crash after the webhook is processed cannot lose
  * any. The message's content points at the copies from the start (`content.media`, and
- * `content.extraMedia` for the second and later, state `pending`). Returns the first media row
- * (null for a message without media).
+ * `content.extraMedia` for the second and later, state `pending`). Returns every media row by
+ * position (none for a message without media).
  */
 export async function queueMediaDownload(
   deps: AppDeps,
   tx: Store,
   message: MessageRecord,
   content: unknown,
-): Promise<MediaRecord | null> {
-  if (message.direction !== 'inbound' || !isMediaType(message.type)) return null;
+): Promise<MediaRecord[]> {
+  if (message.direction !== 'inbound' || !isMediaType(message.type)) return [];
   const own = (typeof content === 'object' && content !== null ? content : {}) as Record<
     string,
     unknown
   >;
   const items = mediaItems(own);
-  if (items.length === 0) return null;
+  if (items.length === 0) return [];
   const now = deps.clock.now();
   const rows: MediaRecord[] = [];
   let inserted = false;
@@ -114,7 +114,7 @@ export async function queueMediaDownload(
     });
   }
   if (inserted) await writeSummaries(tx, message, rows, now);
-  return rows[0] ?? null;
+  return rows;
 }
 
 /**

@@ -330,7 +330,9 @@ async function receiveMessage(
         content: toJson(m.content),
         context: m.context ? toJson(m.context) : null,
         replyToMessageId: quoted?.id ?? null,
-        mediaId: media?.id ?? null,
+        mediaId: media[0]?.id ?? null,
+        // Every media the message carried (Twilio's MediaUrl0..N), the first one included.
+        mediaIds: media.map((row) => row.id),
       }),
     );
     return events;

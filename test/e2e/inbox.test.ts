@@ -5,6 +5,12 @@ import assert from 'node:assert/strict';
 import { ensureAgent } from '../../src/app/agents.ts';
 import { chromiumOrSkip, startE2E, type E2E } from '../helpers/browser.ts';
 import { solidPng } from '../helpers/png.ts';
+import {
+  TWILIO_ACCOUNT,
+  fakeTwilioConnection,
+  inboundText,
+  postTwilio,
+} from '../helpers/twilio-webhooks.ts';
 
 const HOUR = 3_600_000;
 const CUSTOMER = '447700900123';
@@ -395,5 +401,62 @@ describe('the inbox in a browser', { skip }, () => {
     await e.shot('phone-conversation');
     await page.getByRole('button', { name: 'Back to the list' }).click();
     await row.waitFor();
+  });
+
+  it('a Twilio message with two photos and a receipt shows all three in the transcript, each previewed like the first', async () => {
+    const { page, t } = e;
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const tw = await fakeTwilioConnection(t);
+    try {
+      const files = [
+        { bytes: solidPng(64, [52, 152, 219]), type: 'image/png' },
+        { bytes: solidPng(64, [46, 204, 113]), type: 'image/png' },
+        { bytes: Buffer.from('%PDF-1.4 receipt'), type: 'application/pdf' },
+      ];
+      const fields: Record<string, string> = {
+        MessageType: 'image',
+        NumMedia: String(files.length),
+        ProfileName: 'Grace Hopper',
+      };
+      files.forEach((file, n) => {
+        const path = `/2010-04-01/Accounts/${TWILIO_ACCOUNT}/Messages/MM${'5'.repeat(32)}/Media/ME${String(n).repeat(32)}`;
+        fields[`MediaUrl${n}`] = tw.fake.addMedia(path, file.bytes, file.type);
+        fields[`MediaContentType${n}`] = file.type;
+      });
+      const inbound = inboundText('447700900555', 'Both sides of the box and the receipt', fields);
+      const posted = await postTwilio(t.parley.http, tw.webhookUrl, inbound);
+      assert.equal(posted.status, 200, posted.text);
+      await t.settle();
+      assert.equal(await t.parley.media.runOnce(), files.length);
+      await page.goto('/inbox');
+      const row = page.locator('[data-conversation-id]', { hasText: 'Grace Hopper' });
+      await row.click();
+      const bubble = page
+        .getByTestId('transcript')
+        .locator('li.bubble.inbound', { hasText: 'Both sides of the box and the receipt' });
+      await bubble.waitFor();
+      const images = bubble.locator('img.media');
+      await images.nth(1).waitFor();
+      assert.equal(await images.count(), 2, 'both photos, not only the first');
+      for (const image of await images.all()) {
+        // Each preview really loaded from Parley's copy (a broken image has no natural width).
+        await page.waitForFunction(
+          (el) => (el as unknown as { naturalWidth: number }).naturalWidth > 0,
+          await image.elementHandle(),
+        );
+      }
+      const receipt = bubble.getByRole('link', { name: /^Document:/ });
+      await receipt.waitFor();
+      const served = await t.parley.http.inject({
+        method: 'GET',
+        url: String(await receipt.getAttribute('href')),
+        headers: { authorization: `Bearer ${t.apiKey}` },
+      });
+      assert.equal(served.statusCode, 200);
+      assert.deepEqual(served.rawPayload, files[2]!.bytes);
+      await e.shot('twilio-several-media');
+    } finally {
+      await tw.fake.close();
+    }
   });
 });

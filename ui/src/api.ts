@@ -133,6 +133,14 @@ export interface ConversationItem {
 export type MessageStatus =
   'pending' | 'queued' | 'sent' | 'delivered' | 'read' | 'failed' | 'refused' | 'received' | 'held';
 
+export interface TranscriptMedia {
+  id: string;
+  mime: string | null;
+  url: string;
+  caption: string | null;
+  filename: string | null;
+}
+
 export interface TranscriptItem {
   id: string;
   kind: 'message' | 'note';
@@ -143,13 +151,9 @@ export interface TranscriptItem {
   reason: string | null;
   /** The failure in plain words. */
   explanation: string | null;
-  media: {
-    id: string;
-    mime: string | null;
-    url: string;
-    caption: string | null;
-    filename: string | null;
-  } | null;
+  media: TranscriptMedia | null;
+  /** The message's second and later media (a Twilio message can carry several), in order. */
+  extraMedia: TranscriptMedia[];
   quotedId: string | null;
   author: string | null;
   /** The agent who wrote a note, when the server names them by id only. */
@@ -282,6 +286,23 @@ export function normalizeMessage(raw: unknown): TranscriptItem {
             filename: (mediaRaw ? str(mediaRaw.filename) : null) ?? str(typed.filename),
           }
         : null,
+    extraMedia: Array.isArray(r.extraMedia)
+      ? r.extraMedia.flatMap((entry) => {
+          const e = obj(entry);
+          const id = str(e.id);
+          const url = str(e.url) ?? (id ? `/v1/media/${id}` : null);
+          if (url === null) return [];
+          return [
+            {
+              id: id ?? '',
+              mime: str(e.mime) ?? str(e.mimeType) ?? str(e.contentType),
+              url,
+              caption: str(e.caption),
+              filename: str(e.filename),
+            },
+          ];
+        })
+      : [],
     quotedId:
       str(r.quotedId) ?? str(r.quotedMessageId) ?? str(r.replyTo) ?? str(context.id) ?? null,
     author: str(obj(r.author).name) ?? str(r.authorName),

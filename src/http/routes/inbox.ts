@@ -218,6 +218,7 @@ export function registerInboxRoutes(app: FastifyInstance, options: HttpOptions):
                   ...messageView(item.message),
                   quotedMessageId: item.message.replyTo,
                   media: mediaOf(deps, item.message.type, item.message.content),
+                  extraMedia: extraMediaOf(item.message.type, item.message.content),
                 },
           ),
           nextCursor: page.nextCursor,
@@ -584,6 +585,34 @@ export function registerInboxRoutes(app: FastifyInstance, options: HttpOptions):
 }
 
 export const HEARTBEAT_MS = 15_000;
+
+/**
+ * The second and later media of an inbound message (Twilio's MediaUrl1..N), Parley's copies from
+ * `content.extraMedia`, each shaped like `media`; empty for a message with one media or none.
+ */
+function extraMediaOf(type: string, content: unknown) {
+  if (!['image', 'video', 'audio', 'document', 'sticker'].includes(type)) return [];
+  const body = content && typeof content === 'object' && !Array.isArray(content) ? content : {};
+  const listed = (body as Record<string, unknown>).extraMedia;
+  if (!Array.isArray(listed)) return [];
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return listed.flatMap((entry: unknown) => {
+    if (!entry || typeof entry !== 'object') return [];
+    const copy = entry as Record<string, unknown>;
+    const id = str(copy.id);
+    if (id === null) return [];
+    return [
+      {
+        id,
+        state: str(copy.state),
+        mime: str(copy.contentType),
+        url: str(copy.url) ?? `/v1/media/${encodeURIComponent(id)}`,
+        caption: null,
+        filename: str(copy.filename),
+      },
+    ];
+  });
+}
 
 /**
  * Media of a transcript message: inbound media points at Parley's copy (`content.media`, served

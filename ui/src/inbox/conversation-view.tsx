@@ -9,6 +9,7 @@ import {
   type Page,
   type Session,
   type TranscriptItem,
+  type TranscriptMedia,
 } from '../api.ts';
 import { dateTime, ticks, time, windowLabel } from '../format.ts';
 import { Composer } from './composer.tsx';
@@ -389,6 +390,9 @@ function MessageBubble({
     >
       {quoted && <blockquote className="quoted">{quoted.text.slice(0, 140)}</blockquote>}
       {m.media && <MediaPreview media={m.media} type={m.type} />}
+      {m.extraMedia.map((extra) => (
+        <MediaPreview key={extra.id || extra.url} media={extra} type={extra.mime ? '' : m.type} />
+      ))}
       {m.type === 'template' && <span className="template-label">Template</span>}
       <p>{m.text}</p>
       {failed && (
@@ -422,13 +426,7 @@ function MessageBubble({
   );
 }
 
-function MediaPreview({
-  media,
-  type,
-}: {
-  media: NonNullable<TranscriptItem['media']>;
-  type: string;
-}) {
+function MediaPreview({ media, type }: { media: TranscriptMedia; type: string }) {
   const mime = media.mime ?? '';
   if (type === 'image' || type === 'sticker' || mime.startsWith('image/'))
     return <img className="media" src={media.url} alt={media.caption ?? 'Image'} loading="lazy" />;
