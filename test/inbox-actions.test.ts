@@ -221,6 +221,103 @@ describe('conversation actions', () => {
     );
   });
 
+  it('CSW-2, TPL-10: a parked reply re-engages with a template that has an image header and a tracking link; the reply follows the answer', async () => {
+    t.world.addTemplate(t.channel.providerKey, {
+      name: 'parcel_waiting',
+      language: 'en',
+      category: 'UTILITY',
+      components: [
+        { type: 'HEADER', format: 'IMAGE', example: { header_handle: ['4::aW1hZ2UvcG5n:demo'] } },
+        {
+          type: 'BODY',
+          text: 'Hi {{1}}, your parcel is waiting.',
+          example: { body_text: [['Ada']] },
+        },
+        {
+          type: 'BUTTONS',
+          buttons: [
+            {
+              type: 'URL',
+              text: 'Track parcel',
+              url: 'https://track.example.com/p/{{1}}',
+              example: ['https://track.example.com/p/PX-1'],
+            },
+          ],
+        },
+      ],
+    });
+    assert.equal((await admin.call('POST', '/v1/templates/sync', {})).status, 200);
+    const templates = await t.api('GET', '/v1/templates');
+    const parcel = templates.json.items.find((x: { name: string }) => x.name === 'parcel_waiting');
+    assert.ok(parcel, 'the header-image template is synced');
+    await customerWrites('447700900019', 'Where is my parcel?', 'Ada');
+    const c = await conversationOf('447700900019');
+    await t.clock.advance(25 * HOUR);
+    const components = [
+      {
+        type: 'header',
+        parameters: [{ type: 'image', image: { link: 'https://cdn.example.com/p.jpg' } }],
+      },
+      { type: 'body', parameters: [{ type: 'text', text: 'Ada' }] },
+      { type: 'button', sub_type: 'url', index: '0', parameters: [{ type: 'text', text: 'PX-9' }] },
+    ];
+    const path = `/v1/conversations/${c.id}/park`;
+    const text = 'It is at the depot; collect it any day before Friday.';
+
+    // Refused as a whole, nothing held or sent: a header image naming no upload of this
+    // workspace, or parameters and components together.
+    const before = t.world.outbound(t.channel.providerKey).length;
+    const unknownUpload = await agent.call('POST', path, {
+      text,
+      reengagement: {
+        templateId: parcel.id,
+        components: [
+          {
+            type: 'header',
+            parameters: [{ type: 'image', image: { id: '01a1fec9-0000-7000-8000-000000000000' } }],
+          },
+          ...components.slice(1),
+        ],
+      },
+    });
+    assert.equal(unknownUpload.status, 400, JSON.stringify(unknownUpload.json));
+    assert.match(
+      unknownUpload.json.detail,
+      /^reengagement: template header image\['id'\] \S+ is not a valid media id of this workspace$/,
+    );
+    const both = await agent.call('POST', path, {
+      text,
+      reengagement: { templateId: parcel.id, parameters: ['Ada'], components },
+    });
+    assert.equal(both.status, 400, JSON.stringify(both.json));
+    assert.match(both.json.detail, /either parameters .* or components/);
+    assert.deepEqual((await agent.call('GET', `/v1/conversations/${c.id}`)).json.parkedReplies, []);
+    await t.settle();
+    assert.equal(t.world.outbound(t.channel.providerKey).length, before);
+
+    const parked = await agent.call('POST', path, {
+      text,
+      reengagement: { templateId: parcel.id, components },
+    });
+    assert.equal(parked.status, 201, JSON.stringify(parked.json));
+    assert.equal(parked.json.state, 'held');
+    assert.equal(parked.json.reengagementMessageId, parked.json.reengagement.id);
+    await t.settle(15_000);
+    const sent = t.world.outbound(t.channel.providerKey).slice(before);
+    assert.equal(sent.length, 1, 'only the re-engagement template, the reply is held');
+    assert.equal(sent[0]?.type, 'template');
+    assert.deepEqual((sent[0]?.content as { components: unknown }).components, components);
+    const reengagement = await t.api('GET', `/v1/messages/${String(parked.json.reengagement.id)}`);
+    assert.ok(['delivered', 'read'].includes(reengagement.json.status));
+
+    await customerWrites('447700900019', 'Great, which depot?');
+    await t.settle(15_000);
+    const out = t.world.outbound(t.channel.providerKey).slice(before + 1);
+    assert.equal(out.length, 1, 'the held reply went out once the customer answered');
+    assert.deepEqual(out[0]?.content, { body: text });
+    assert.deepEqual((await agent.call('GET', `/v1/conversations/${c.id}`)).json.parkedReplies, []);
+  });
+
   it('a held reply can be cancelled before the customer answers', async () => {
     await customerWrites('447700900017', 'Ping');
     const c = await conversationOf('447700900017');

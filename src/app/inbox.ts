@@ -3,6 +3,7 @@
 // and the response-time report. Every call is scoped to one workspace.
 import { NO_WINDOW } from '../core/care-window.ts';
 import { eligibility, type Eligibility } from '../core/eligibility.ts';
+import type { TemplateComponentParams } from '../core/messages.ts';
 import { formatMicros } from '../core/pricing/money.ts';
 import type { DomainEvent, EventType } from '../ports/event-bus.ts';
 import type {
@@ -19,6 +20,7 @@ import type {
 import type { Contact, MessageRecord, Page } from '../ports/store.ts';
 import { InboxError } from './agents.ts';
 import type { AppDeps } from './deps.ts';
+import { resolveUploads } from './graph-media.ts';
 import { sendMessage } from './send-message.ts';
 
 export interface InboxRow {
@@ -385,13 +387,19 @@ export interface ParkInput {
     templateId: string;
     /** Positional body parameters, or named ones for a template with named parameters. */
     parameters?: readonly string[] | Readonly<Record<string, string>>;
+    /**
+     * The template's components as /v1/messages takes them (a media header, URL button endings,
+     * header and body text): any template the picker can send. Not with `parameters`.
+     */
+    components?: readonly TemplateComponentParams[];
   };
 }
 
 /**
  * Parks a reply while the window is closed: it is held, an optional re-engagement template goes
  * out through the normal send path (policy core included), and the held text is sent when the
- * customer answers — through the policy core again, which then sees the window open.
+ * customer answers — through the policy core again, which then sees the window open. A
+ * re-engagement the send path finds invalid parks nothing.
  */
 export async function parkReply(
   deps: AppDeps,
@@ -401,17 +409,44 @@ export async function parkReply(
   const c = await getInboxConversation(deps, input.workspaceId, input.conversationId);
   const contact = await deps.store.contacts.get(c.contactId);
   if (!contact) throw new InboxError('not_found', `No contact for conversation ${c.id}`);
-  let template: { name: string; language: string } | null = null;
+  let reengagement: MessageRecord | null = null;
   if (input.reengagement) {
+    const wanted = input.reengagement;
     const t = (await deps.store.templates.list(input.workspaceId)).find(
-      (x) => x.id === input.reengagement?.templateId,
+      (x) => x.id === wanted.templateId,
     );
     if (!t)
       throw new InboxError(
         'invalid_request',
-        `reengagement.templateId: no template ${input.reengagement.templateId} in this workspace`,
+        `reengagement.templateId: no template ${wanted.templateId} in this workspace`,
       );
-    template = { name: t.name, language: t.language };
+    if (wanted.parameters !== undefined && wanted.components !== undefined)
+      throw new InboxError(
+        'invalid_request',
+        'reengagement: give either parameters (body only) or components, not both',
+      );
+    const components = wanted.components ?? bodyComponents(wanted.parameters);
+    // A header media named by the id of a Parley upload goes out as its link, as on /v1/messages.
+    const resolved = await resolveUploads(deps, input.workspaceId, {
+      type: 'template',
+      template: {
+        name: t.name,
+        language: { code: t.language },
+        ...(components.length > 0 ? { components: [...components] } : {}),
+      },
+    });
+    if (resolved.kind === 'invalid')
+      throw new InboxError('invalid_request', `reengagement: ${resolved.detail}`);
+    const outcome = await sendMessage(deps, {
+      workspaceId: input.workspaceId,
+      channelId: c.channelId,
+      to: contact.waId,
+      content: resolved.content,
+      ...(input.agentId !== null ? { agentId: input.agentId } : {}),
+    });
+    if (outcome.kind === 'invalid') throw new InboxError('invalid_request', outcome.detail);
+    reengagement = outcome.message;
+    if (outcome.kind === 'queued') onQueued();
   }
   const parked = await deps.store.inbox.parked.create({
     workspaceId: input.workspaceId,
@@ -420,47 +455,29 @@ export async function parkReply(
     contactId: c.contactId,
     agentId: input.agentId,
     text: input.text,
-    reengagementMessageId: null,
+    reengagementMessageId: reengagement?.id ?? null,
     createdAt: deps.clock.now(),
   });
-  let reengagement: MessageRecord | null = null;
-  if (template && input.reengagement) {
-    const params = input.reengagement.parameters;
-    const parameters = Array.isArray(params)
-      ? params.map((text: string) => ({ type: 'text' as const, text }))
-      : Object.entries(params ?? {}).map(([name, text]) => ({
-          type: 'text' as const,
-          parameter_name: name,
-          text,
-        }));
-    const outcome = await sendMessage(deps, {
-      workspaceId: input.workspaceId,
-      channelId: c.channelId,
-      to: contact.waId,
-      content: {
-        type: 'template',
-        template: {
-          name: template.name,
-          language: { code: template.language },
-          ...(parameters.length > 0 ? { components: [{ type: 'body', parameters }] } : {}),
-        },
-      },
-      ...(input.agentId !== null ? { agentId: input.agentId } : {}),
-    });
-    if (outcome.kind === 'invalid') throw new InboxError('invalid_request', outcome.detail);
-    reengagement = outcome.message;
-    await deps.store.inbox.parked.setReengagement(parked.id, outcome.message.id);
-    if (outcome.kind === 'queued') onQueued();
-  }
   publish(deps, 'conversation.updated', input.workspaceId, {
     conversationId: c.id,
     change: 'parked',
     parkedReplyId: parked.id,
   });
-  return {
-    parked: { ...parked, reengagementMessageId: reengagement?.id ?? null },
-    reengagement,
-  };
+  return { parked, reengagement };
+}
+
+/** Body parameters as a template's one body component (none when there are none). */
+function bodyComponents(
+  params: readonly string[] | Readonly<Record<string, string>> | undefined,
+): TemplateComponentParams[] {
+  const parameters = Array.isArray(params)
+    ? params.map((text: string) => ({ type: 'text' as const, text }))
+    : Object.entries(params ?? {}).map(([name, text]) => ({
+        type: 'text' as const,
+        parameter_name: name,
+        text,
+      }));
+  return parameters.length > 0 ? [{ type: 'body', parameters }] : [];
 }
 
 /** A customer wrote: wake a snoozed conversation and send the replies held for them. */

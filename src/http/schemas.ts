@@ -83,6 +83,16 @@ const envelope = {
   replyTo: id.optional().describe('Parley id of a message to quote'),
 };
 
+/** A template's components as the Cloud API takes them (also a parked reply's re-engagement). */
+export const templateComponents = z.array(
+  z.object({
+    type: z.enum(['header', 'body', 'button', 'footer']),
+    sub_type: z.string().optional(),
+    index: z.union([z.string(), z.number().int()]).optional(),
+    parameters: z.array(templateParameter).optional(),
+  }),
+);
+
 export const sendMessageBody = z.discriminatedUnion('type', [
   z
     .object({
@@ -186,16 +196,7 @@ export const sendMessageBody = z.discriminatedUnion('type', [
             code: z.string().min(2),
             policy: z.literal('deterministic').optional(),
           }),
-          components: z
-            .array(
-              z.object({
-                type: z.enum(['header', 'body', 'button', 'footer']),
-                sub_type: z.string().optional(),
-                index: z.union([z.string(), z.number().int()]).optional(),
-                parameters: z.array(templateParameter).optional(),
-              }),
-            )
-            .optional(),
+          components: templateComponents.optional(),
         })
         .strict(),
     })

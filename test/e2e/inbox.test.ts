@@ -362,17 +362,53 @@ describe('the inbox in a browser', { skip }, () => {
     await e.shot('template-media-header-sent');
   });
 
-  it('CSW-2: parks a reply while the window is closed, and the customer answering releases it', async () => {
+  it('CSW-2: parks a reply with an image-header template to re-engage, and the customer answering releases it', async () => {
     const { page, t } = e;
+    const picker = page.getByLabel('Template', { exact: true });
+    const option = picker.locator('option', { hasText: 'parcel_ready (en,' });
+    await picker.selectOption(String(await option.first().getAttribute('value')));
     await page.getByText('Park a reply until the customer answers').click();
     await page.getByLabel('Reply to hold').fill('Your refund was approved today.');
-    await page.getByRole('button', { name: 'Park reply' }).click();
+    const reengage = page.getByLabel('Send the chosen template now to re-engage');
+    const park = page.getByRole('button', { name: 'Park reply' });
+    assert.equal(await reengage.isDisabled(), false, 'a media-header template can re-engage');
+    assert.equal(await reengage.isChecked(), true);
+    assert.equal(await park.isDisabled(), true, 'the template form is not filled in yet');
+    await page.getByText(/Fill in the template above/).waitFor();
+    const header = solidPng(80, [155, 89, 182]);
+    await page
+      .getByLabel('Header image file')
+      .setInputFiles({ name: 'refund.png', mimeType: 'image/png', buffer: header });
+    await page
+      .getByTestId('template-preview-header')
+      .getByRole('img', { name: 'Header image' })
+      .waitFor();
+    await page.getByLabel('Body {{1}}').fill('Ada');
+    await page.getByLabel(/Button “Track parcel” link ending/).fill('RF-77');
+    const before = t.world.outbound(t.channel.providerKey).length;
+    await park.click();
     const held = page.getByTestId('parked-reply');
     await held.getByText('Your refund was approved today.').waitFor();
     await e.shot('reply-parked');
-    const before = t.world.outbound(t.channel.providerKey).length;
     await t.settle(5_000);
-    assert.equal(t.world.outbound(t.channel.providerKey).length, before, 'held, not sent');
+    const sent = t.world.outbound(t.channel.providerKey).slice(before);
+    assert.equal(sent.length, 1, 'the re-engagement template only; the reply is held');
+    const template = sent[0]?.content as {
+      name: string;
+      components: Array<{ type: string; parameters: any[] }>;
+    };
+    assert.equal(template.name, 'parcel_ready');
+    const link = new URL(
+      String(template.components.find((c) => c.type === 'header')?.parameters[0]?.image?.link),
+    );
+    const fetched = await t.parley.http.inject({
+      method: 'GET',
+      url: `${link.pathname}${link.search}`,
+    });
+    assert.deepEqual(fetched.rawPayload, header, 'the uploaded header image goes out');
+    assert.deepEqual(template.components.find((c) => c.type === 'button')?.parameters, [
+      { type: 'text', text: 'RF-77' },
+    ]);
 
     await t.world.userWrites(t.channel.providerKey, { from: CUSTOMER, text: 'Any news?' });
     await t.settle();

@@ -33,7 +33,7 @@ import {
   type ParkedReply,
 } from '../../ports/inbox-store.ts';
 import { ApiProblem } from '../problem.ts';
-import { idParams, pagingQuery } from '../schemas.ts';
+import { idParams, pagingQuery, templateComponents } from '../schemas.ts';
 import type { HttpOptions } from '../server.ts';
 import { contactView, conversationView, iso, messageView } from '../views.ts';
 import { inboxGuard } from './inbox-guard.ts';
@@ -366,6 +366,9 @@ export function registerInboxRoutes(app: FastifyInstance, options: HttpOptions):
                     z.record(z.string().max(100), z.string().max(1024)),
                   ])
                   .optional(),
+                components: templateComponents
+                  .optional()
+                  .describe('As /v1/messages takes them: media header, URL buttons, text'),
               })
               .strict()
               .optional(),

@@ -18,7 +18,6 @@ import {
   type TranscriptItem,
 } from '../api.ts';
 import {
-  bodyParameters,
   buttonUrl,
   complete,
   componentsOf,
@@ -520,11 +519,9 @@ function TemplatePicker({
   const purpose = template?.category.toLowerCase() ?? null;
   const consent = purpose ? eligibility?.consent[purpose] : undefined;
   const missing = !complete(form, formValues);
-  // The park endpoint takes body parameters only: no header text, media or button.
-  const bodyOnly =
-    form.headerMedia === null &&
-    form.urlButtons.length === 0 &&
-    slots.every((s) => s.component === 'body');
+  // A parked reply re-engages with the chosen template as the form fills it in (any template the
+  // picker can send: media header, URL buttons), so the form must be complete first.
+  const withTemplate = reengage && template !== null;
 
   const send = async (e: SyntheticEvent) => {
     e.preventDefault();
@@ -562,8 +559,13 @@ function TemplatePicker({
     try {
       await api.post(`/v1/conversations/${encodeURIComponent(conversation.id)}/park`, {
         text: parkText.trim(),
-        ...(reengage && template && bodyOnly
-          ? { reengagement: { templateId: template.id, parameters: bodyParameters(slots, values) } }
+        ...(withTemplate
+          ? {
+              reengagement: {
+                templateId: template.id,
+                ...(components.length > 0 ? { components } : {}),
+              },
+            }
           : {}),
       });
       setParked(parkText.trim());
@@ -758,23 +760,23 @@ function TemplatePicker({
         <label className="inline">
           <input
             type="checkbox"
-            checked={reengage && !bodyOnly}
+            checked={withTemplate}
             onChange={(e) => setReengage(e.target.checked)}
-            disabled={!template || !bodyOnly}
+            disabled={!template}
           />
           Send the chosen template now to re-engage
         </label>
-        {template && !bodyOnly && (
+        {withTemplate && missing && (
           <p className="hint">
-            A parked reply re-engages only with a template whose parameters are all in its body;
-            send this one with “Send template” instead.
+            Fill in the template above (parameters, header, link endings) to send it with the parked
+            reply.
           </p>
         )}
         <button
           type="button"
           className="secondary"
           onClick={() => void park()}
-          disabled={!parkText.trim()}
+          disabled={!parkText.trim() || (withTemplate && (missing || uploading))}
         >
           Park reply
         </button>

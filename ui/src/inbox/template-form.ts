@@ -122,15 +122,3 @@ export function componentsOf(form: TemplateForm, values: FormValues) {
     });
   return components;
 }
-
-/** The body's values as the park endpoint takes them: a list for {{1}}…, a map for names. */
-export function bodyParameters(
-  slots: Slot[],
-  values: Record<string, string>,
-): string[] | Record<string, string> {
-  const body = slots.filter((s) => s.component === 'body');
-  const value = (s: Slot) => values[`body:${s.key}`] ?? '';
-  if (body.every((s) => /^\d+$/.test(s.key)))
-    return [...body].sort((a, b) => Number(a.key) - Number(b.key)).map(value);
-  return Object.fromEntries(body.map((s) => [s.key, value(s)]));
-}
