@@ -404,6 +404,31 @@ describe('a Twilio conversation through the API', () => {
     sids.set(request, message.providerMessageId);
   });
 
+  it('a document goes to Twilio without its caption and filename (Twilio carries neither) and the message says so', async () => {
+    const INVOICE = 'https://cdn.example.com/invoice-1042.pdf';
+    const message = await send({
+      type: 'document',
+      document: { link: INVOICE, caption: 'Your invoice', filename: 'invoice-1042.pdf' },
+    });
+    const request = tw.fake.messages.at(-1)!;
+    assert.deepEqual(request.form.get('MediaUrl'), [INVOICE]);
+    assert.equal(field(request, 'Body'), undefined, 'no Body beside a document');
+    assert.ok(!['refused', 'failed'].includes(message.status), message.status);
+    assert.ok(message.providerMessageId, 'Twilio accepted it');
+    assert.equal(
+      message.reasonDetail,
+      'Sent without the caption and filename: Twilio does not carry a caption or filename for WhatsApp documents, so the customer sees the document alone.',
+    );
+    sids.set(request, message.providerMessageId);
+    // An image's caption still travels as Body, and nothing is noted.
+    const photo = await send({
+      type: 'image',
+      image: { link: 'https://cdn.example.com/shelf.jpg', caption: 'On the shelf' },
+    });
+    assert.equal(field(tw.fake.messages.at(-1)!, 'Body'), 'On the shelf');
+    assert.equal(photo.reasonDetail, null);
+  });
+
   it('LIM-6: extraMedia goes as one Twilio request per media, each exactly as the official client sends it', async () => {
     const FRONT = 'https://cdn.example.com/front.jpg';
     const BACK = 'https://cdn.example.com/back.jpg';

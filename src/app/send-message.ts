@@ -134,6 +134,7 @@ async function send(
   }
   // Parley keeps the link either way; a provider that cannot quote sends the reply without it.
   const quoteNote = replyTo !== null ? await quoteLimitation(deps, channel) : null;
+  const documentNote = await documentLimitation(deps, channel, input.content);
 
   const attempt = store.transaction(async (tx): Promise<SendOutcome | DeferredOutcome> => {
     // The same key may race in twice: re-check inside the transaction.
@@ -195,7 +196,8 @@ async function send(
       status: refusal ? 'refused' : 'pending',
       reason: refusal?.reason ?? null,
       reasonDetail:
-        refusal?.detail ?? ([warning, quoteNote].filter((n) => n !== null).join(' ') || null),
+        refusal?.detail ??
+        ([warning, quoteNote, documentNote].filter((n) => n !== null).join(' ') || null),
       providerMessageId: null,
       providerError: null,
       idempotencyKey: input.idempotencyKey ?? null,
@@ -258,6 +260,28 @@ async function quoteLimitation(deps: AppDeps, channel: Channel): Promise<string 
     ? deps.providers.forConnection(connection).limitations?.quoteReply
     : undefined;
   return reason === undefined ? null : `Sent without the quote: ${reason}.`;
+}
+
+/**
+ * Why the channel's provider sends a document without the caption or filename it was given, or
+ * null when it carries them (or none was given).
+ */
+async function documentLimitation(
+  deps: AppDeps,
+  channel: Channel,
+  content: OutboundContent,
+): Promise<string | null> {
+  if (content.type !== 'document') return null;
+  const dropped = [
+    content.document.caption ? 'caption' : null,
+    content.document.filename ? 'filename' : null,
+  ].filter((n) => n !== null);
+  if (dropped.length === 0) return null;
+  const connection = await deps.lookups.connection(channel.connectionId);
+  const reason = connection
+    ? deps.providers.forConnection(connection).limitations?.documentCaption
+    : undefined;
+  return reason === undefined ? null : `Sent without the ${dropped.join(' and ')}: ${reason}.`;
 }
 
 /** Rolls back a send whose Idempotency-Key a concurrent request won. */

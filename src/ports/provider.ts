@@ -103,6 +103,8 @@ export interface ConnectionCheck {
 export interface ProviderLimitations {
   /** A quote-reply (`replyTo`) cannot be sent as a quote: the message goes without it. */
   readonly quoteReply?: string;
+  /** A document's caption and filename cannot be sent: the document goes without them. */
+  readonly documentCaption?: string;
 }
 
 /** One provider connection, ready to use (credentials already decrypted by the app). */

@@ -153,13 +153,33 @@ describe('Twilio provider', () => {
       {
         to: `whatsapp:+${USER}`,
         from: 'whatsapp:+15559870000',
-        body: 'Your invoice',
+        body: 'Your part',
+        mediaUrl: ['https://cdn.example.com/part.jpg'],
+        statusCallback: STATUS_URL,
+      },
+      {
+        type: 'image',
+        image: { link: 'https://cdn.example.com/part.jpg', caption: 'Your part' },
+      },
+    );
+    assert.deepEqual(fromParley, fromClient);
+  });
+
+  it('sends a document without its caption and filename (Twilio carries neither for WhatsApp documents), as the official client sends a bare MediaUrl', async () => {
+    const { fromClient, fromParley } = await bothWays(
+      {
+        to: `whatsapp:+${USER}`,
+        from: 'whatsapp:+15559870000',
         mediaUrl: ['https://cdn.example.com/invoice.pdf'],
         statusCallback: STATUS_URL,
       },
       {
         type: 'document',
-        document: { link: 'https://cdn.example.com/invoice.pdf', caption: 'Your invoice' },
+        document: {
+          link: 'https://cdn.example.com/invoice.pdf',
+          caption: 'Your invoice',
+          filename: 'invoice-1042.pdf',
+        },
       },
     );
     assert.deepEqual(fromParley, fromClient);

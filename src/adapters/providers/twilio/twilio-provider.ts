@@ -458,6 +458,8 @@ export function createTwilioProvider(
     limitations: {
       quoteReply:
         "Twilio's Messages API has no field for the message being answered, so WhatsApp shows this reply without the quoted message",
+      documentCaption:
+        'Twilio does not carry a caption or filename for WhatsApp documents, so the customer sees the document alone',
     },
     send,
     markRead,

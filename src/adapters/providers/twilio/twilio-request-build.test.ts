@@ -80,6 +80,14 @@ describe('Twilio Messages API form', () => {
       form({ type: 'document', document: { link: 'https://cdn.example/i.pdf' } }).slice(2),
       [['MediaUrl', 'https://cdn.example/i.pdf']],
     );
+    // Twilio carries no caption or filename for a WhatsApp document: no Body beside it.
+    assert.deepEqual(
+      form({
+        type: 'document',
+        document: { link: 'https://cdn.example/i.pdf', caption: 'Invoice', filename: 'i.pdf' },
+      }).slice(2),
+      [['MediaUrl', 'https://cdn.example/i.pdf']],
+    );
   });
 
   it('refuses media given by upload id: Twilio fetches media from a URL', () => {

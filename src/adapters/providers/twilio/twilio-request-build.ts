@@ -87,7 +87,12 @@ export function contentVariables(template: TemplateBody): Record<string, string>
   return variables;
 }
 
-/** Media go by public URL on Twilio (no upload ids); the caption travels as `Body`. */
+/**
+ * Media go by public URL on Twilio (no upload ids); an image's or video's caption travels as
+ * `Body`. A document goes without caption and filename: Twilio does not carry either for WhatsApp
+ * documents, so a `Body` beside one is left out (the send path notes it in `reasonDetail`).
+ * @see https://www.twilio.com/docs/whatsapp/guidance-whatsapp-media-messages
+ */
 function mediaFields(type: string, media: MediaBody): Array<[string, string]> | Refusal {
   if (media.link === undefined)
     return refuse(
@@ -95,7 +100,8 @@ function mediaFields(type: string, media: MediaBody): Array<[string, string]> | 
       `${type}: Twilio sends media by public URL (link); uploaded media ids are not supported`,
     );
   const fields: Array<[string, string]> = [];
-  if (media.caption !== undefined && media.caption !== '') fields.push(['Body', media.caption]);
+  if (type !== 'document' && media.caption !== undefined && media.caption !== '')
+    fields.push(['Body', media.caption]);
   fields.push(['MediaUrl', media.link]);
   return fields;
 }
