@@ -15,7 +15,7 @@ import type { JsonObject } from '../../../ports/store.ts';
 import type { BillingTables } from './billing-repository.ts';
 import type { Database, DbBool } from './database-schema.ts';
 import type { ProviderRecordTables } from './provider-records-repositories.ts';
-import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
+import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
 import { fromDbBool, fromJsonText, toJsonText, toTemplate, toWorkspace } from './row-mappers.ts';
 import { toDbBool, type StoreContext } from './store-context.ts';
@@ -159,29 +159,15 @@ export function complianceRepository(ctx: StoreContext): ComplianceStore {
         return rows.map(toConsentEvent);
       },
       async listByWorkspace(workspaceId, input) {
-        const limit = pageLimit(input.limit);
+        const { limit, fetch } = keysetLimit(input.limit);
         let query = db()
           .selectFrom('consent_events')
           .selectAll()
           .where('workspace_id', '=', workspaceId);
-        if (input.cursor !== undefined) {
-          const after = decodeCursor(input.cursor);
-          query = query.where((eb) =>
-            eb(eb.refTuple('at', 'id'), '>', eb.tuple(after.at, after.id)),
-          );
-        }
-        const rows = await query
-          .orderBy('at')
-          .orderBy('id')
-          .limit(limit + 1)
-          .execute();
-        const items = rows.slice(0, limit).map(toConsentEvent);
-        const last = items[items.length - 1];
-        return {
-          items,
-          nextCursor:
-            rows.length > limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
-        };
+        if (input.cursor !== undefined)
+          query = query.where(seekAfter(input.cursor, { at: 'at', id: 'id' }, 'asc'));
+        const rows = await query.orderBy('at').orderBy('id').limit(fetch).execute();
+        return keysetPage(rows, limit, toConsentEvent, (e) => ({ at: e.at, id: e.id }));
       },
       async redact(workspaceId, redactions) {
         let n = 0;

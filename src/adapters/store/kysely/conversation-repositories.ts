@@ -8,7 +8,7 @@ import type {
   Store,
 } from '../../../ports/store.ts';
 import type { ContactsTable, ConversationsTable, Database } from './database-schema.ts';
-import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
+import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
 import { toCareWindow, toContact, toConversation, toJsonText } from './row-mappers.ts';
 import type { StoreContext } from './store-context.ts';
@@ -84,7 +84,7 @@ export function contactRepository(ctx: StoreContext): Store['contacts'] {
     },
     /** Newest contacts first (createdAt, then id); `search` matches name (any case) or wa_id. */
     async list(input): Promise<Page<Contact>> {
-      const limit = pageLimit(input.limit);
+      const { limit, fetch } = keysetLimit(input.limit);
       let query = ctx
         .db()
         .selectFrom('contacts')
@@ -100,24 +100,14 @@ export function contactRepository(ctx: StoreContext): Store['contacts'] {
           ]),
         );
       }
-      if (input.cursor !== undefined) {
-        const after = decodeCursor(input.cursor);
-        query = query.where((eb) =>
-          eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(after.at, after.id)),
-        );
-      }
+      if (input.cursor !== undefined)
+        query = query.where(seekAfter(input.cursor, { at: 'created_at', id: 'id' }, 'desc'));
       const rows = await query
         .orderBy('created_at', 'desc')
         .orderBy('id', 'desc')
-        .limit(limit + 1)
+        .limit(fetch)
         .execute();
-      const items = rows.slice(0, limit).map(toContact);
-      const last = items[items.length - 1];
-      return {
-        items,
-        nextCursor:
-          rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-      };
+      return keysetPage(rows, limit, toContact, (c) => ({ at: c.createdAt, id: c.id }));
     },
     async count(workspaceId) {
       const row = await ctx
@@ -184,12 +174,8 @@ export function conversationListQuery(
   if (filter.assigneeId === null) query = query.where('assignee_id', 'is', null);
   else if (filter.assigneeId !== undefined)
     query = query.where('assignee_id', '=', filter.assigneeId);
-  if (filter.cursor !== undefined) {
-    const after = decodeCursor(filter.cursor);
-    query = query.where((eb) =>
-      eb(eb.refTuple('last_message_at', 'id'), '<', eb.tuple(after.at, after.id)),
-    );
-  }
+  if (filter.cursor !== undefined)
+    query = query.where(seekAfter(filter.cursor, { at: 'last_message_at', id: 'id' }, 'desc'));
   return query.orderBy('last_message_at', 'desc').orderBy('id', 'desc').limit(rows);
 }
 
@@ -254,17 +240,9 @@ export function conversationRepository(ctx: StoreContext): Store['conversations'
     get,
     /** Most recent activity first (lastMessageAt, then id); `assigneeId: null` means unassigned. */
     async list(filter): Promise<Page<Conversation>> {
-      const limit = pageLimit(filter.limit);
-      const rows = await conversationListQuery(ctx.db(), filter, limit + 1).execute();
-      const items = rows.slice(0, limit).map(toConversation);
-      const last = items[items.length - 1];
-      return {
-        items,
-        nextCursor:
-          rows.length > limit && last
-            ? encodeCursor({ at: last.lastMessageAt, id: last.id })
-            : null,
-      };
+      const { limit, fetch } = keysetLimit(filter.limit);
+      const rows = await conversationListQuery(ctx.db(), filter, fetch).execute();
+      return keysetPage(rows, limit, toConversation, (c) => ({ at: c.lastMessageAt, id: c.id }));
     },
     async touch(id, at) {
       // Provider times arrive out of order: the latest activity wins, never an older one.

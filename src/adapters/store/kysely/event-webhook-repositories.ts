@@ -11,7 +11,8 @@ import {
 } from '../../../ports/event-webhook-store.ts';
 import type { JsonObject } from '../../../ports/store.ts';
 import type { Database } from './database-schema.ts';
-import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
+import { pageLimit } from './cursor.ts';
+import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
 import { fromJsonText, toJsonText } from './row-mappers.ts';
 import type { StoreContext } from './store-context.ts';
@@ -561,34 +562,22 @@ export function eventWebhookRepository(ctx: StoreContext): EventWebhookStore {
         return row ? toDelivery(row) : null;
       },
       async list(input) {
-        const limit = pageLimit(input.limit);
+        const { limit, fetch } = keysetLimit(input.limit);
         let query = db()
           .selectFrom('webhook_deliveries')
           .selectAll()
           .where('workspace_id', '=', input.workspaceId)
           .where('endpoint_id', '=', input.endpointId);
         if (input.state) query = query.where('state', '=', input.state);
-        if (input.cursor) {
-          const key = decodeCursor(input.cursor);
-          query = query.where((eb) =>
-            eb.or([
-              eb('created_at', '<', key.at),
-              eb.and([eb('created_at', '=', key.at), eb('id', '<', key.id)]),
-            ]),
-          );
-        }
+        // An empty cursor is no cursor here (the first page), as it always was.
+        if (input.cursor)
+          query = query.where(seekAfter(input.cursor, { at: 'created_at', id: 'id' }, 'desc'));
         const rows = await query
           .orderBy('created_at', 'desc')
           .orderBy('id', 'desc')
-          .limit(limit + 1)
+          .limit(fetch)
           .execute();
-        const items = rows.slice(0, limit).map(toDelivery);
-        const last = items[items.length - 1];
-        return {
-          items,
-          nextCursor:
-            rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-        };
+        return keysetPage(rows, limit, toDelivery, (d) => ({ at: d.createdAt, id: d.id }));
       },
       async wakeWaiting(now) {
         const result = await db()

@@ -20,7 +20,7 @@ import {
 } from '../../../ports/inbox-store.ts';
 import type { CareWindowRecord, Contact } from '../../../ports/store.ts';
 import type { ConversationsTable, Database } from './database-schema.ts';
-import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
+import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
 import {
   fromJsonText,
@@ -466,7 +466,7 @@ export function inboxRepository(ctx: StoreContext): InboxStore {
        * `snoozed_until`, search a contact subquery.
        */
       async list(filter) {
-        const limit = pageLimit(filter.limit);
+        const { limit, fetch } = keysetLimit(filter.limit);
         let query = db()
           .selectFrom('conversations')
           .selectAll()
@@ -539,26 +539,19 @@ export function inboxRepository(ctx: StoreContext): InboxStore {
                   ),
                 );
         }
-        if (filter.cursor !== undefined) {
-          const after = decodeCursor(filter.cursor);
-          query = query.where((eb) =>
-            eb(eb.refTuple('last_message_at', 'id'), '<', eb.tuple(after.at, after.id)),
+        if (filter.cursor !== undefined)
+          query = query.where(
+            seekAfter(filter.cursor, { at: 'last_message_at', id: 'id' }, 'desc'),
           );
-        }
         const rows = await query
           .orderBy('last_message_at', 'desc')
           .orderBy('id', 'desc')
-          .limit(limit + 1)
+          .limit(fetch)
           .execute();
-        const items = rows.slice(0, limit).map(toInboxConversation);
-        const last = items[items.length - 1];
-        return {
-          items,
-          nextCursor:
-            rows.length > limit && last
-              ? encodeCursor({ at: last.lastMessageAt, id: last.id })
-              : null,
-        };
+        return keysetPage(rows, limit, toInboxConversation, (c) => ({
+          at: c.lastMessageAt,
+          id: c.id,
+        }));
       },
       async update(id, patch) {
         const set: Updateable<InboxConversationsTable> = {};

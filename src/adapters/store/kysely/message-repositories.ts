@@ -2,7 +2,8 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { MessageRecord, Page, Store } from '../../../ports/store.ts';
 import type { MessagesTable } from './database-schema.ts';
-import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
+import { pageLimit } from './cursor.ts';
+import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
 import { toJsonText, toMessage, toStatusEvent } from './row-mappers.ts';
 import { toDbBool, type StoreContext } from './store-context.ts';
@@ -124,30 +125,16 @@ export function messageRepository(ctx: StoreContext): Store['messages'] {
       return row ? toMessage(row) : null;
     },
     async listByConversation(conversationId, input): Promise<Page<MessageRecord>> {
-      const limit = pageLimit(input.limit);
+      const { limit, fetch } = keysetLimit(input.limit);
       let query = ctx
         .db()
         .selectFrom('messages')
         .selectAll()
         .where('conversation_id', '=', conversationId);
-      if (input.cursor !== undefined) {
-        const after = decodeCursor(input.cursor);
-        query = query.where((eb) =>
-          eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(after.at, after.id)),
-        );
-      }
-      const rows = await query
-        .orderBy('created_at')
-        .orderBy('id')
-        .limit(limit + 1)
-        .execute();
-      const items = rows.slice(0, limit).map(toMessage);
-      const last = items[items.length - 1];
-      return {
-        items,
-        nextCursor:
-          rows.length > limit && last ? encodeCursor({ at: last.createdAt, id: last.id }) : null,
-      };
+      if (input.cursor !== undefined)
+        query = query.where(seekAfter(input.cursor, { at: 'created_at', id: 'id' }, 'asc'));
+      const rows = await query.orderBy('created_at').orderBy('id').limit(fetch).execute();
+      return keysetPage(rows, limit, toMessage, (m) => ({ at: m.createdAt, id: m.id }));
     },
     async claimDispatch(id, at) {
       const row = await ctx

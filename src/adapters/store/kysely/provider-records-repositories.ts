@@ -11,7 +11,7 @@ import {
   type ProviderRecordsStore,
 } from '../../../ports/provider-records-store.ts';
 import type { Database } from './database-schema.ts';
-import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
+import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
 import { fromJsonText, toJsonText } from './row-mappers.ts';
 import type { StoreContext } from './store-context.ts';
@@ -255,7 +255,7 @@ export function providerRecordsRepository(ctx: StoreContext): ProviderRecordsSto
       return { inserted: false, record: toHealthEvent(existing) };
     },
     async list(filter) {
-      const limit = pageLimit(filter.limit);
+      const { limit, fetch } = keysetLimit(filter.limit);
       let query = db()
         .selectFrom('account_health_events')
         .selectAll()
@@ -268,21 +268,10 @@ export function providerRecordsRepository(ctx: StoreContext): ProviderRecordsSto
           eb.or([eb('channel_id', '=', channelId), eb('channel_id', 'is', null)]),
         );
       else if (channelId !== undefined) query = query.where('channel_id', '=', channelId);
-      if (filter.cursor !== undefined) {
-        const after = decodeCursor(filter.cursor);
-        query = query.where((eb) => eb(eb.refTuple('at', 'id'), '<', eb.tuple(after.at, after.id)));
-      }
-      const rows = await query
-        .orderBy('at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit + 1)
-        .execute();
-      const items = rows.slice(0, limit).map(toHealthEvent);
-      const last = items[items.length - 1];
-      return {
-        items,
-        nextCursor: rows.length > limit && last ? encodeCursor({ at: last.at, id: last.id }) : null,
-      };
+      if (filter.cursor !== undefined)
+        query = query.where(seekAfter(filter.cursor, { at: 'at', id: 'id' }, 'desc'));
+      const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(fetch).execute();
+      return keysetPage(rows, limit, toHealthEvent, (e) => ({ at: e.at, id: e.id }));
     },
   };
 
