@@ -95,6 +95,29 @@ describe('inbox display rules', () => {
     assert.equal(image.text, 'the parcel');
     assert.equal(image.media?.url, '/v1/media/media-7');
     assert.equal(image.media?.mime, 'image/jpeg');
+    assert.deepEqual(image.extraMedia, [], 'one media, nothing extra');
+    // A Twilio message with MediaUrl0..2: the transcript's extraMedia, each shown like the first.
+    const album = normalizeMessage({
+      id: 'm3',
+      direction: 'inbound',
+      type: 'image',
+      text: 'Both sides and the receipt',
+      media: { id: 'md-0', mime: 'image/jpeg', url: '/v1/media/md-0' },
+      extraMedia: [
+        { id: 'md-1', mime: 'image/png', url: '/v1/media/md-1', filename: null },
+        { id: 'md-2', mime: 'application/pdf', url: '/v1/media/md-2', filename: 'receipt.pdf' },
+      ],
+      status: 'received',
+    });
+    assert.deepEqual(
+      [album.media, ...album.extraMedia].map((m) => [m?.url, m?.mime]),
+      [
+        ['/v1/media/md-0', 'image/jpeg'],
+        ['/v1/media/md-1', 'image/png'],
+        ['/v1/media/md-2', 'application/pdf'],
+      ],
+    );
+    assert.equal(album.extraMedia[1]?.filename, 'receipt.pdf');
     const note = normalizeMessage({
       id: 'n1',
       kind: 'note',
