@@ -389,6 +389,7 @@ describe('the inbox in a browser', { skip }, () => {
     await park.click();
     const held = page.getByTestId('parked-reply');
     await held.getByText('Your refund was approved today.').waitFor();
+    assert.equal(await picker.inputValue(), '', 'the template went out: the picker starts afresh');
     await e.shot('reply-parked');
     await t.settle(5_000);
     const sent = t.world.outbound(t.channel.providerKey).slice(before);

@@ -570,6 +570,11 @@ function TemplatePicker({
       });
       setParked(parkText.trim());
       setParkText('');
+      // The template went out with it: the picker starts afresh, as after "Send template".
+      if (withTemplate) {
+        reset();
+        setTemplateId('');
+      }
       onSent();
     } catch (err) {
       setError(errorText(err));
