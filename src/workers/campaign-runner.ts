@@ -3,7 +3,7 @@
 // claimed under a lease and each message carries the recipient's idempotency key.
 import type { AppDeps } from '../app/deps.ts';
 import { nextCampaignWakeAt, runCampaigns, type RunnerOptions } from '../app/run-campaign.ts';
-import { WorkerLoop } from './worker-loop.ts';
+import { LoopWorker } from './worker-loop.ts';
 
 export interface CampaignRunnerOptions extends RunnerOptions {
   /** Longest sleep between passes when nothing is due (other nodes and the CLI start campaigns). */
@@ -12,33 +12,16 @@ export interface CampaignRunnerOptions extends RunnerOptions {
   readonly onQueued?: () => void;
 }
 
-export class CampaignRunner {
+export class CampaignRunner extends LoopWorker {
   readonly #deps: AppDeps;
   readonly #options: CampaignRunnerOptions;
   readonly #idleMs: number;
-  readonly #loop: WorkerLoop;
 
   constructor(deps: AppDeps, options: CampaignRunnerOptions) {
+    super('campaign runner', deps.log, options.idleMs ?? 1_000);
     this.#deps = deps;
     this.#options = options;
     this.#idleMs = options.idleMs ?? 1_000;
-    this.#loop = new WorkerLoop(() => this.#pass(), {
-      errorDelayMs: this.#idleMs,
-      onError: (error) => deps.log.error({ err: error }, 'campaign runner pass failed'),
-    });
-  }
-
-  start(): void {
-    this.#loop.start();
-  }
-
-  /** A campaign was started or resumed: do not wait for the next tick. */
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  async stop(): Promise<void> {
-    await this.#loop.stop();
   }
 
   /** One pass (tests drive the runner with this and a manual clock); how many were queued. */
@@ -48,8 +31,7 @@ export class CampaignRunner {
     return handed;
   }
 
-  /** One pass of the loop; how long to sleep after it. */
-  async #pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     const handed = await this.runOnce();
     if (handed > 0) return 0; // more batches may be waiting
     const next = await nextCampaignWakeAt(this.#deps);

@@ -4,7 +4,7 @@
 import type { AppDeps } from '../app/deps.ts';
 import type { EventWebhooks } from '../app/event-webhooks.ts';
 import { emitWindowEvents } from '../app/window-events.ts';
-import { WorkerLoop } from './worker-loop.ts';
+import { LoopWorker } from './worker-loop.ts';
 
 export interface EventDelivererOptions {
   readonly worker: string;
@@ -25,16 +25,16 @@ const PURGE_BATCH = 5_000;
 /** The repair sweep for deliveries left waiting by a concurrent finish (see wakeWaiting). */
 const WAKE_WAITING_EVERY_MS = 5 * 60_000;
 
-export class EventDeliverer {
+export class EventDeliverer extends LoopWorker {
   readonly #deps: AppDeps;
   readonly #webhooks: EventWebhooks;
   readonly #options: Required<EventDelivererOptions>;
-  readonly #loop: WorkerLoop;
   #lastWindowScan = -Infinity;
   #lastPurge = -Infinity;
   #lastWake = -Infinity;
 
   constructor(deps: AppDeps, webhooks: EventWebhooks, options: EventDelivererOptions) {
+    super('event webhook', deps.log, options.idleMs ?? 1_000);
     this.#deps = deps;
     this.#webhooks = webhooks;
     this.#options = {
@@ -44,24 +44,6 @@ export class EventDeliverer {
       retentionMs: 30 * 86_400_000,
       ...options,
     };
-    this.#loop = new WorkerLoop(() => this.#pass(), {
-      errorDelayMs: this.#options.idleMs,
-      onError: (error) => deps.log.error({ err: error }, 'event webhook pass failed'),
-    });
-  }
-
-  start(): void {
-    this.#loop.start();
-  }
-
-  /** New deliveries were recorded: stop sleeping. */
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  /** Graceful stop: the pass in progress finishes (its attempts are recorded). */
-  async stop(): Promise<void> {
-    await this.#loop.stop();
   }
 
   /** One delivery pass; returns how many deliveries were tried. Tests drive the worker with it. */
@@ -97,8 +79,7 @@ export class EventDeliverer {
     }
   }
 
-  /** One pass of the loop; how long to sleep after it. */
-  async #pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     const now = this.#deps.clock.now();
     if (now - this.#lastWindowScan >= this.#options.windowScanMs) {
       this.#lastWindowScan = now;

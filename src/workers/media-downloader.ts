@@ -3,7 +3,7 @@
 import type { BlobStore } from '../ports/blob-store.ts';
 import { downloadMedia, MEDIA_QUEUE, type MediaJob } from '../app/media.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { WorkerLoop } from './worker-loop.ts';
+import { LoopWorker } from './worker-loop.ts';
 
 export interface MediaDownloaderOptions {
   readonly worker: string;
@@ -14,7 +14,7 @@ export interface MediaDownloaderOptions {
   readonly idleMs?: number;
 }
 
-export class MediaDownloader {
+export class MediaDownloader extends LoopWorker {
   readonly #deps: AppDeps;
   readonly #blobs: BlobStore;
   readonly #worker: string;
@@ -22,33 +22,20 @@ export class MediaDownloader {
   readonly #leaseMs: number;
   readonly #idleMs: number;
   readonly #inFlight = new Set<Promise<void>>();
-  readonly #loop: WorkerLoop;
 
   constructor(deps: AppDeps, blobs: BlobStore, options: MediaDownloaderOptions) {
+    super('media downloader', deps.log, options.idleMs ?? 5_000);
     this.#deps = deps;
     this.#blobs = blobs;
     this.#worker = options.worker;
     this.#concurrency = options.concurrency ?? 4;
     this.#leaseMs = options.leaseMs ?? 10 * 60_000;
     this.#idleMs = options.idleMs ?? 5_000;
-    this.#loop = new WorkerLoop(() => this.#pass(), {
-      errorDelayMs: this.#idleMs,
-      onError: (error) => deps.log.error({ err: error }, 'media downloader pass failed'),
-    });
-  }
-
-  start(): void {
-    this.#loop.start();
-  }
-
-  /** New media was queued: stop sleeping. */
-  wake(): void {
-    this.#loop.wake();
   }
 
   /** No new claims; downloads under way finish (their jobs stay leased otherwise, then expire). */
-  async stop(): Promise<void> {
-    await this.#loop.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.idle();
   }
 
@@ -93,8 +80,7 @@ export class MediaDownloader {
     return jobs.length;
   }
 
-  /** One pass of the loop; how long to sleep after it. */
-  async #pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     await this.#claim();
     if (this.#inFlight.size >= this.#concurrency) {
       await Promise.race(this.#inFlight);

@@ -9,7 +9,7 @@ import type { Job } from '../ports/job-queue.ts';
 import { deliverOutbound, type OutboundJob } from '../app/deliver-outbound.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { OUTBOUND_QUEUE } from '../app/send-message.ts';
-import { WorkerLoop } from './worker-loop.ts';
+import { LoopWorker } from './worker-loop.ts';
 
 export interface DispatcherOptions {
   readonly worker: string;
@@ -36,7 +36,7 @@ const CLAIM_INTERVAL_MS = 25;
 /** Jobs offered to the pacer per lane and pass: a bucket holds about one token, plus deferrals. */
 const OFFER_PER_LANE = 64;
 
-export class OutboundDispatcher {
+export class OutboundDispatcher extends LoopWorker {
   readonly #deps: AppDeps;
   readonly #worker: string;
   readonly #maxHeld: number;
@@ -49,33 +49,20 @@ export class OutboundDispatcher {
   readonly #claimedAt = new WeakMap<Job<OutboundJob>, number>();
   #held = 0;
   #lastClaimAt = -Infinity;
-  readonly #loop: WorkerLoop;
 
   constructor(deps: AppDeps, options: DispatcherOptions) {
+    super('outbound dispatcher', deps.log, options.idleMs ?? 1_000);
     this.#deps = deps;
     this.#worker = options.worker;
     this.#maxHeld = options.maxHeld ?? 5_000;
     this.#maxInFlight = options.maxInFlight ?? 256;
     this.#leaseMs = options.leaseMs ?? 5 * 60_000;
     this.#idleMs = options.idleMs ?? 1_000;
-    this.#loop = new WorkerLoop(() => this.#pass(), {
-      errorDelayMs: this.#idleMs,
-      onError: (error) => deps.log.error({ err: error }, 'outbound dispatcher pass failed'),
-    });
-  }
-
-  start(): void {
-    this.#loop.start();
-  }
-
-  /** New work was queued: stop sleeping. */
-  wake(): void {
-    this.#loop.wake();
   }
 
   /** Graceful stop: no new claims, in-flight sends finish, waiting jobs go back to the queue. */
-  async stop(): Promise<void> {
-    await this.#loop.stop();
+  override async stop(): Promise<void> {
+    await super.stop();
     await Promise.all(this.#inFlight);
     const now = this.#deps.clock.now();
     for (const lane of this.#lanes.values()) {
@@ -99,8 +86,7 @@ export class OutboundDispatcher {
     return this.#held;
   }
 
-  /** One pass of the loop; how long to sleep after it. */
-  async #pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     // While lanes hold work, claim in batches every few milliseconds rather than on every
     // pass: a busy channel wakes the loop once per token, and each claim is a query.
     const started = this.#deps.clock.now();

@@ -8,7 +8,7 @@ import type { AppDeps } from '../app/deps.ts';
 import { IN_FLIGHT_GRACE_MS, type OutboundJob } from '../app/deliver-outbound.ts';
 import type { MessageRecord } from '../ports/store.ts';
 import { OUTBOUND_QUEUE } from '../app/send-message.ts';
-import { WorkerLoop } from './worker-loop.ts';
+import { LoopWorker } from './worker-loop.ts';
 
 export interface OutboundRelayOptions {
   readonly worker: string;
@@ -28,7 +28,7 @@ export interface OutboundRelayOptions {
 /** Messages re-offered per page of the sweep. */
 const SWEEP_PAGE = 500;
 
-export class OutboundRelay {
+export class OutboundRelay extends LoopWorker {
   readonly #deps: AppDeps;
   readonly #target: JobQueue;
   readonly #worker: string;
@@ -39,9 +39,9 @@ export class OutboundRelay {
   readonly #sweepEveryMs: number;
   readonly #sweepAfterMs: number;
   #lastSweep: number;
-  readonly #loop: WorkerLoop;
 
   constructor(deps: AppDeps, options: OutboundRelayOptions) {
+    super('outbound relay', deps.log, options.idleMs ?? 1_000);
     this.#deps = deps;
     this.#target = deps.outboundQueue;
     if (this.#target === deps.store.jobs)
@@ -54,24 +54,6 @@ export class OutboundRelay {
     this.#sweepEveryMs = options.sweepEveryMs ?? 5 * 60_000;
     this.#sweepAfterMs = options.sweepAfterMs ?? 10 * 60_000;
     this.#lastSweep = deps.clock.now();
-    this.#loop = new WorkerLoop(() => this.#pass(), {
-      errorDelayMs: this.#idleMs,
-      onError: (error) => deps.log.error({ err: error }, 'outbound relay pass failed'),
-    });
-  }
-
-  start(): void {
-    this.#loop.start();
-  }
-
-  /** A message was queued: relay it now. */
-  wake(): void {
-    this.#loop.wake();
-  }
-
-  /** No new passes; the pass under way finishes (its jobs are relayed and completed). */
-  async stop(): Promise<void> {
-    await this.#loop.stop();
   }
 
   /** One pass: relays up to a batch of due jobs; returns how many. */
@@ -147,8 +129,7 @@ export class OutboundRelay {
       await this.#target.enqueue(OUTBOUND_QUEUE, item.payload, item.options);
   }
 
-  /** One pass of the loop; how long to sleep after it. */
-  async #pass(): Promise<number> {
+  protected async pass(): Promise<number> {
     if (this.#deps.clock.now() - this.#lastSweep >= this.#sweepEveryMs) await this.sweepOnce();
     const moved = await this.runOnce();
     if (moved === this.#batch) return 0;

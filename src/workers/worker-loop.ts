@@ -1,6 +1,7 @@
 // The loop every background worker runs: a pass, then a sleep until the pass says the next work
 // is due, cut short by wake(). A wake that arrives during a pass is remembered, so work queued
 // while the worker was busy does not wait out the next sleep.
+import type { Logger } from '../ports/logger.ts';
 
 export interface WorkerLoopOptions {
   /** Sleep after a pass that threw, before trying again. */
@@ -76,5 +77,34 @@ export class WorkerLoop {
       const timer = setTimeout(done, ms);
       this.#endSleep = done;
     });
+  }
+}
+
+/** A background worker run by a WorkerLoop: a subclass says what one pass does. */
+export abstract class LoopWorker {
+  readonly #loop: WorkerLoop;
+
+  protected constructor(what: string, log: Logger, errorDelayMs: number) {
+    this.#loop = new WorkerLoop(() => this.pass(), {
+      errorDelayMs,
+      onError: (error) => log.error({ err: error }, `${what} pass failed`),
+    });
+  }
+
+  /** One pass of the loop; how many milliseconds to sleep after it. */
+  protected abstract pass(): Promise<number>;
+
+  start(): void {
+    this.#loop.start();
+  }
+
+  /** Work is waiting (queued, started, resumed): stop sleeping. */
+  wake(): void {
+    this.#loop.wake();
+  }
+
+  /** No new passes; resolves when the pass under way has finished. */
+  async stop(): Promise<void> {
+    await this.#loop.stop();
   }
 }
