@@ -244,7 +244,9 @@ export async function createParley(
     outboundQueue: shared.outboundQueue,
   };
   const appDeps = deps;
-  processor = new WebhookProcessor(appDeps);
+  // PostgreSQL answers each statement after a round trip: four transactions at once (of the
+  // pool's ten, the rest left to acknowledging) overlap them. SQLite has one connection.
+  processor = new WebhookProcessor(appDeps, { lanes: store.dialect === 'postgres' ? 4 : 1 });
   const webhookProcessor = processor;
   const dispatcher = new OutboundDispatcher(appDeps, {
     worker: `${hostname()}:${process.pid}`,

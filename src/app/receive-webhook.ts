@@ -136,7 +136,32 @@ export async function ingestWebhook(
 
 export interface ProcessOutcome {
   readonly state: 'processed' | 'unrouted';
+  /** Why some of its events went nowhere, kept on the webhook. */
+  readonly note: string | null;
   readonly events: DomainEvent[];
+}
+
+export interface ProcessOptions {
+  /** False when the caller commits a batch first and publishes the returned events after it. */
+  readonly publish?: boolean;
+  /** False when the caller marks the webhook itself (a batch marks its webhooks in one statement). */
+  readonly mark?: boolean;
+}
+
+/** The events a stored webhook carries, parsed again by its connection's provider. */
+export async function parseStoredWebhook(
+  deps: AppDeps,
+  webhook: WebhookRecord,
+): Promise<InboundEvent[]> {
+  const connection = await deps.lookups.connection(webhook.connectionId);
+  if (!connection) throw new Error(`connection ${webhook.connectionId} no longer exists`);
+  return deps.providers.forConnection(connection).parseWebhook({
+    method: 'POST',
+    url: webhook.url,
+    headers: webhook.headers,
+    query: {},
+    body: webhook.body,
+  });
 }
 
 /** Processes a stored webhook; safe to run again for the same webhook. */
@@ -144,21 +169,11 @@ export async function processWebhook(
   deps: AppDeps,
   webhook: WebhookRecord,
   parsed?: InboundEvent[],
-  /** False when the caller commits a batch first and publishes the returned events after it. */
-  publish = true,
+  options: ProcessOptions = {},
 ): Promise<ProcessOutcome> {
   const connection = await deps.lookups.connection(webhook.connectionId);
   if (!connection) throw new Error(`connection ${webhook.connectionId} no longer exists`);
-  const provider = deps.providers.forConnection(connection);
-  const events =
-    parsed ??
-    provider.parseWebhook({
-      method: 'POST',
-      url: webhook.url,
-      headers: webhook.headers,
-      query: {},
-      body: webhook.body,
-    });
+  const events = parsed ?? (await parseStoredWebhook(deps, webhook));
   const emitted: DomainEvent[] = [];
   let routed = 0;
   let unrouted = 0;
@@ -183,14 +198,11 @@ export async function processWebhook(
     emitted.push(...out);
   }
   const state = unrouted > 0 && routed === 0 ? 'unrouted' : 'processed';
-  await deps.store.webhooks.mark(
-    webhook.id,
-    state,
-    deps.clock.now(),
-    unrouted > 0 ? `${unrouted} event(s) for unknown numbers` : null,
-  );
-  if (publish) for (const e of emitted) deps.events.publish(e);
-  return { state, events: emitted };
+  const note = unrouted > 0 ? `${unrouted} event(s) for unknown numbers` : null;
+  if (options.mark !== false)
+    await deps.store.webhooks.mark(webhook.id, state, deps.clock.now(), note);
+  if (options.publish !== false) for (const e of emitted) deps.events.publish(e);
+  return { state, note, events: emitted };
 }
 
 /** The latest instant a JavaScript Date (and so an ISO-8601 answer) can hold. */

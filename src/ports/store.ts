@@ -373,8 +373,9 @@ export interface Store {
     get(id: string): Promise<WebhookRecord | null>;
     /** Oldest first: webhooks stored but not yet processed. */
     listPending(limit: number): Promise<WebhookRecord[]>;
+    /** Several ids: one statement for a processed batch. */
     mark(
-      id: string,
+      id: string | readonly string[],
       state: Exclude<WebhookState, 'received'>,
       at: number,
       error?: string | null,

@@ -1213,6 +1213,18 @@ export function runStoreContract(
         assert.equal(await store.webhooks.countByState('received'), baseline);
         assert.ok((await store.webhooks.countByState('processed')) >= 1);
         assert.ok((await store.webhooks.countByState('unrouted')) >= 1);
+
+        // A processed batch is marked in one call; an empty batch marks nothing.
+        const a = await insert(T0 + 5 * MINUTE);
+        const b = await insert(T0 + 6 * MINUTE);
+        const c = await insert(T0 + 7 * MINUTE);
+        await store.webhooks.mark([], 'processed', T0 + 8 * MINUTE);
+        await store.webhooks.mark([a.id, c.id], 'processed', T0 + 8 * MINUTE, null);
+        const left = (await store.webhooks.listPending(100)).map((w) => w.id);
+        assert.ok(left.includes(b.id) && !left.includes(a.id) && !left.includes(c.id));
+        assert.equal((await store.webhooks.get(c.id))?.processedAt, T0 + 8 * MINUTE);
+        assert.equal((await store.webhooks.get(b.id))?.state, 'received');
+        await store.webhooks.mark([b.id], 'processed', T0 + 9 * MINUTE);
       });
     });
 

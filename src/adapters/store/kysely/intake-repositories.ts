@@ -100,11 +100,12 @@ export function webhookRepository(
       return rows.map(toWebhook);
     },
     async mark(id, state, at, error) {
+      if (typeof id !== 'string' && id.length === 0) return;
       await ctx
         .db()
         .updateTable('webhooks')
         .set({ state, processed_at: at, error: error ?? null })
-        .where('id', '=', id)
+        .where((eb) => (typeof id === 'string' ? eb('id', '=', id) : eb('id', 'in', id)))
         .execute();
     },
     async countByState(state) {
