@@ -135,7 +135,15 @@ function openStore(options: KyselyStoreOptions): Store {
     };
     db = new Kysely<Database>({ dialect: new ParleySqliteDialect(() => handle) });
   }
-  const webhookWriter = webhookBatcher(db, dialect);
+  // On PostgreSQL the webhook log has connections of its own: acknowledging a webhook never
+  // waits for a connection behind processing's transactions and the queries they set off.
+  const intakeDb =
+    target.dialect === 'postgres'
+      ? new Kysely<Database>({
+          dialect: new PostgresDialect({ pool: createPostgresPool(target.url, 2) }),
+        })
+      : db;
+  const webhookWriter = webhookBatcher(intakeDb, dialect);
   let closing: Promise<void> | undefined;
 
   const frames = new AsyncLocalStorage<TransactionFrame>();
@@ -204,6 +212,7 @@ function openStore(options: KyselyStoreOptions): Store {
         // Idempotent: shutdown paths may close twice.
         closing ??= (async () => {
           await webhookWriter.flush();
+          if (intakeDb !== db) await intakeDb.destroy();
           await db.destroy();
           closeUnused();
         })();
