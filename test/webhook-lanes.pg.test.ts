@@ -211,4 +211,33 @@ describe('webhook processing in lanes on PostgreSQL', { skip }, () => {
     );
     await assertArrivalOrder(first.heard, sent, at);
   });
+
+  it('a webhook that cannot be processed fails alone; the rest of its lane and round are stored', async () => {
+    const { store } = t.parley.deps;
+    await t.clock.advance(60_000);
+    const at = Math.ceil(t.clock.now() / 1_000) * 1_000;
+    const stored = await storeInterleaved('c', at);
+    // One message whose content cannot be stored (a value JSON has no form for).
+    const victim = stored[CUSTOMERS.length + 3] as (typeof stored)[number];
+    const broken = victim.events.map((e) =>
+      e.kind === 'message' ? { ...e, content: { body: 10n } } : e,
+    );
+    const processor = new WebhookProcessor(t.parley.deps, { lanes: 4, batchSize: 5 });
+    for (const { webhook, events } of stored)
+      processor.submit(webhook, webhook.id === victim.webhook.id ? broken : events);
+    await processor.drain();
+    const failed = await store.webhooks.get(victim.webhook.id);
+    assert.equal(failed?.state, 'failed');
+    assert.match(failed?.error ?? '', /BigInt/);
+    assert.equal(await store.webhooks.countByState('failed'), 1);
+    assert.equal(await store.webhooks.countByState('received'), 0);
+    for (const { webhook } of stored)
+      if (webhook.id !== victim.webhook.id)
+        assert.equal((await store.webhooks.get(webhook.id))?.state, 'processed');
+    const customer = CUSTOMERS[3] as string;
+    const lost = await store.messages.findByProviderId(meta.channelId, `wamid.c.${customer}.2`);
+    assert.equal(lost, null);
+    const next = await store.messages.findByProviderId(meta.channelId, `wamid.c.${customer}.4`);
+    assert.equal(next?.text, 'two');
+  });
 });
