@@ -145,8 +145,13 @@ export class WebhookProcessor {
         for (const outcome of outcomes)
           for (const e of outcome.events) this.#deps.events.publish(e);
         return;
-      } catch {
-        // fall through: find the one that fails
+      } catch (error) {
+        // Fall through and find the one that fails (or, on PostgreSQL, retry after a deadlock
+        // between lanes); say so, since a batch failing often is a slowdown worth seeing.
+        this.#deps.log.warn(
+          { err: error, webhooks: batch.length },
+          'webhook batch rolled back; processing its webhooks one by one',
+        );
       }
     }
     for (const item of batch) {
