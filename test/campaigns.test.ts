@@ -3,6 +3,7 @@
 // 131048 and on a paused template, LIM-3 deferral and continuation after 24 h, LIM-4 cap.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { IN_FLIGHT_GRACE_MS } from '../src/app/deliver-outbound.ts';
 import { campaignMessageKey, runCampaigns } from '../src/app/run-campaign.ts';
 import { sendMessage } from '../src/app/send-message.ts';
 import type { DomainEvent } from '../src/ports/event-bus.ts';
@@ -472,6 +473,53 @@ describe('campaigns: crash safety', () => {
       assert.equal(sent.filter((o) => o.to === uk(700 + i)).length, 1, `recipient ${i}`);
     assert.equal(await feed(t), 0);
     assert.equal((await t.api('GET', `/v1/campaigns/${id}`)).json.state, 'completed');
+  });
+});
+
+describe('campaigns: messages under review', () => {
+  let t: TestParley;
+  before(async () => {
+    t = await startTestParley();
+  });
+  after(async () => t.close());
+
+  it('a message whose fate is unknown after a crash counts under review, not queued, and the campaign still completes', async () => {
+    const phones = [1, 2, 3].map((i) => uk(750 + i));
+    await consent(t, phones);
+    const created = await createCsvCampaign(
+      t,
+      phones.map((p, i) => `+${p},N${i},5%`),
+    );
+    const id = created.json.id as string;
+    await t.api('POST', `/v1/campaigns/${id}/start`);
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 3);
+    // The node handing recipient 2's message to WhatsApp died after marking it dispatched.
+    const listed = await t.api('GET', `/v1/campaigns/${id}/recipients`);
+    const lost = listed.json.items[1].messageId as string;
+    const store = t.parley.deps.store;
+    await store.messages.update(lost, { dispatchedAt: t.clock.now() }, t.clock.now());
+    await t.clock.advance(IN_FLIGHT_GRACE_MS);
+    await feed(t);
+    assert.equal((await t.api('GET', `/v1/messages/${lost}`)).json.needsReview, true);
+    await feed(t);
+    await t.settle(5_000); // the sandbox's status webhooks for the two that went out
+    const done = await t.api('GET', `/v1/campaigns/${id}`);
+    assert.equal(done.json.state, 'completed');
+    const p = done.json.progress as Record<string, number>;
+    assert.equal(p.review, 1);
+    assert.equal(p.queued, 0);
+    assert.equal((p.sent ?? 0) + (p.delivered ?? 0) + (p.read ?? 0), 2);
+    const review = await t.api('GET', `/v1/campaigns/${id}/recipients?outcome=review`);
+    assert.deepEqual(
+      review.json.items.map((r: { seq: number; outcome: string }) => [r.seq, r.outcome]),
+      [[2, 'review']],
+    );
+    assert.match(review.json.items[0].detail, /not resent/);
+    assert.equal(
+      t.world.outbound(t.channel.providerKey).filter((o) => o.callbackData === lost).length,
+      0,
+      'never resent blindly',
+    );
   });
 });
 

@@ -43,6 +43,12 @@ describe('campaign state machine', () => {
     assert.equal(outcomeOfMessage('refused'), 'skipped');
   });
 
+  it('a message flagged for review is under review until a status settles it', () => {
+    assert.equal(outcomeOfMessage('pending', true), 'review');
+    assert.equal(outcomeOfMessage('pending', false), 'queued');
+    assert.equal(outcomeOfMessage('delivered', true), 'delivered');
+  });
+
   it('OPT-7/LIM-4/LIM-5 refusals skip a recipient; 131048 and paused templates pause the campaign', () => {
     assert.equal(skipReasonOf('opted_out'), 'opted_out');
     assert.equal(skipReasonOf('market_blocked'), 'market_blocked');

@@ -49,6 +49,8 @@ export type SkipReason = (typeof SKIP_REASONS)[number];
 export const RECIPIENT_OUTCOMES = [
   'pending',
   'queued',
+  /** Handed to the provider but its fate is unknown (a crash or timeout): flagged, never resent. */
+  'review',
   'sent',
   'delivered',
   'read',
@@ -92,8 +94,11 @@ export function transition(
   }
 }
 
-/** A message's stored status as the recipient's outcome (`refused` at dispatch is a skip). */
-export function outcomeOfMessage(status: string): RecipientOutcome {
+/**
+ * A message's stored status as the recipient's outcome (`refused` at dispatch is a skip). A
+ * message flagged for review stays `pending` in the store; its recipient is under `review`.
+ */
+export function outcomeOfMessage(status: string, needsReview = false): RecipientOutcome {
   switch (status) {
     case 'sent':
     case 'delivered':
@@ -103,7 +108,7 @@ export function outcomeOfMessage(status: string): RecipientOutcome {
     case 'refused':
       return 'skipped';
     default:
-      return 'queued';
+      return needsReview ? 'review' : 'queued';
   }
 }
 

@@ -263,6 +263,64 @@ export function runCampaignContract(name: string, makeStore: () => Promise<Store
       assert.equal(await store().outreach.recipients.countRemaining(campaign.id), 0);
     });
 
+    it('a recipient whose message is flagged for review counts under review, not queued, with the reason it is unknown', async () => {
+      const channel = await channelOf(store(), 'review');
+      const campaign = await campaignOf(store(), channel, recipients(2));
+      const queue = async (seq: number, needsReview: boolean) => {
+        const contact = await store().contacts.upsert({
+          workspaceId: channel.workspaceId,
+          waId: String(447700900000 + seq),
+          at: T0,
+        });
+        const message = await store().messages.insert({
+          workspaceId: channel.workspaceId,
+          channelId: channel.id,
+          contactId: contact.id,
+          conversationId: null,
+          direction: 'outbound',
+          type: 'template',
+          content: {},
+          text: null,
+          status: 'pending',
+          reason: null,
+          reasonDetail: needsReview ? 'Outcome unknown: timeout' : null,
+          providerMessageId: null,
+          providerError: null,
+          idempotencyKey: `campaign:${campaign.id}:${seq}`,
+          replyTo: null,
+          createdAt: T0,
+          dispatchedAt: needsReview ? T0 : null,
+          sentAt: null,
+          deliveredAt: null,
+          readAt: null,
+          failedAt: null,
+          needsReview,
+        });
+        await store().outreach.recipients.markQueued(campaign.id, seq, message.record.id, T0 + 1);
+      };
+      await queue(1, true);
+      await queue(2, false);
+      const progress = await store().outreach.recipients.progress(campaign.id);
+      assert.equal(progress.byOutcome.review, 1);
+      assert.equal(progress.byOutcome.queued, 1);
+      const review = await store().outreach.recipients.list(campaign.id, {
+        limit: 10,
+        outcome: 'review',
+      });
+      assert.deepEqual(
+        review.items.map((r) => [r.seq, r.outcome, r.detail]),
+        [[1, 'review', 'Outcome unknown: timeout']],
+      );
+      const queued = await store().outreach.recipients.list(campaign.id, {
+        limit: 10,
+        outcome: 'queued',
+      });
+      assert.deepEqual(
+        queued.items.map((r) => [r.seq, r.outcome]),
+        [[2, 'queued']],
+      );
+    });
+
     it('LIM-3: counts distinct users reached in the window, keeping each user’s latest reach', async () => {
       const reach = store().outreach.reach;
       await reach.record('ws-reach', 'waba:W1', '1', T0);

@@ -126,7 +126,8 @@ export function registerCampaignRoutes(app: FastifyInstance, options: HttpOption
     {
       schema: {
         tags,
-        summary: 'Per-recipient outcome (pending, queued, sent, delivered, read, failed, skipped)',
+        summary:
+          'Per-recipient outcome (pending, queued, review, sent, delivered, read, failed, skipped)',
         params: idParams,
         querystring: recipientsQuery,
       },

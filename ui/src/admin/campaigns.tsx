@@ -24,7 +24,16 @@ interface Estimate {
   notes: string[];
 }
 
-const OUTCOMES = ['pending', 'queued', 'sent', 'delivered', 'read', 'failed', 'skipped'] as const;
+const OUTCOMES = [
+  'pending',
+  'queued',
+  'review',
+  'sent',
+  'delivered',
+  'read',
+  'failed',
+  'skipped',
+] as const;
 
 /** Which actions a campaign in this state accepts (the server enforces the same). */
 const ACTIONS: Record<Campaign['state'], Array<'start' | 'pause' | 'resume' | 'cancel'>> = {

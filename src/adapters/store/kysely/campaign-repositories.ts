@@ -19,10 +19,10 @@ import type {
   RecipientResult,
 } from '../../../ports/campaign-store.ts';
 import type { JsonObject } from '../../../ports/store.ts';
-import type { Database } from './database-schema.ts';
+import type { Database, DbBool } from './database-schema.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
 import { newId } from './ids.ts';
-import { fromJsonText, toJsonText } from './row-mappers.ts';
+import { fromDbBool, fromJsonText, toJsonText } from './row-mappers.ts';
 import { toDbBool, type StoreContext } from './store-context.ts';
 
 // Type aliases, not interfaces: `withTables` needs the implicit index signature only aliases have.
@@ -149,6 +149,7 @@ interface ResultRow {
   m_status: string | null;
   m_reason: string | null;
   m_detail: string | null;
+  m_needs_review: DbBool | null;
 }
 
 function toResult(row: ResultRow): RecipientResult {
@@ -162,13 +163,17 @@ function toResult(row: ResultRow): RecipientResult {
     return { ...base, outcome: 'skipped', reason: row.reason, detail: row.detail };
   if (row.state !== 'queued' || row.m_status === null)
     return { ...base, outcome: 'pending', reason: null, detail: null };
-  const outcome = outcomeOfMessage(row.m_status);
+  const outcome = outcomeOfMessage(
+    row.m_status,
+    row.m_needs_review !== null && fromDbBool(row.m_needs_review),
+  );
   const failed = outcome === 'failed' || outcome === 'skipped';
   return {
     ...base,
     outcome,
     reason: failed ? row.m_reason : null,
-    detail: failed ? row.m_detail : null,
+    // Under review the detail says why the outcome is unknown.
+    detail: failed || outcome === 'review' ? row.m_detail : null,
   };
 }
 
@@ -190,6 +195,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
         'm.status as m_status',
         'm.reason as m_reason',
         'm.reason_detail as m_detail',
+        'm.needs_review as m_needs_review',
       ])
       .where('r.campaign_id', '=', campaignId);
 
@@ -506,10 +512,11 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
             'r.reason',
             'm.status as m_status',
             'm.reason as m_reason',
+            'm.needs_review as m_needs_review',
             eb.fn.countAll<number | string>().as('n'),
           ])
           .where('r.campaign_id', '=', campaignId)
-          .groupBy(['r.state', 'r.reason', 'm.status', 'm.reason'])
+          .groupBy(['r.state', 'r.reason', 'm.status', 'm.reason', 'm.needs_review'])
           .execute();
         const byOutcome = Object.fromEntries(RECIPIENT_OUTCOMES.map((o) => [o, 0])) as Record<
           RecipientOutcome,
@@ -532,6 +539,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
             m_status: row.m_status,
             m_reason: row.m_reason,
             m_detail: null,
+            m_needs_review: row.m_needs_review,
           });
           byOutcome[result.outcome] += n;
           const reason = result.reason ?? 'unknown';
@@ -565,9 +573,11 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
             );
             break;
           case 'queued':
+          case 'review':
             query = query
               .where('r.state', '=', 'queued')
-              .where('m.status', 'not in', ['sent', 'delivered', 'read', 'failed', 'refused']);
+              .where('m.status', 'not in', ['sent', 'delivered', 'read', 'failed', 'refused'])
+              .where('m.needs_review', '=', toDbBool(ctx, input.outcome === 'review'));
             break;
           default:
             query = query.where('r.state', '=', 'queued').where('m.status', '=', input.outcome);
