@@ -306,7 +306,12 @@ describe('campaigns: schedule, pause, resume, cancel', () => {
     }
     const sentBefore = t.world.outbound(t.channel.providerKey).filter((o) => phones.includes(o.to));
     assert.ok(sentBefore.length > 0 && sentBefore.length < 40, `${sentBefore.length} sent`);
+    const failedEvents: DomainEvent[] = [];
+    const unsubscribe = t.parley.deps.events.subscribe((e) => {
+      if (e.type === 'message.failed') failedEvents.push(e);
+    });
     const cancelled = await t.api('POST', `/v1/campaigns/${id}/cancel`);
+    unsubscribe();
     assert.equal(cancelled.status, 200, JSON.stringify(cancelled.json));
     const withdrawn = cancelled.json.progress.skippedByReason.withdrawn as number;
     assert.equal(sentBefore.length + withdrawn, 40);
@@ -321,6 +326,16 @@ describe('campaigns: schedule, pause, resume, cancel', () => {
     assert.equal(p.skipped, withdrawn);
     const listed = await t.api('GET', `/v1/campaigns/${id}/recipients?outcome=skipped&limit=100`);
     assert.equal(listed.json.items.length, withdrawn);
+    // Each withdrawn message announced itself once, as a failure at dispatch does, so an open
+    // inbox refreshes it and event webhooks hear that it will not go out.
+    assert.deepEqual(
+      failedEvents.map((e) => e.data.messageId).sort(),
+      listed.json.items.map((r: { messageId: string }) => r.messageId).sort(),
+    );
+    for (const e of failedEvents) {
+      assert.equal(e.data.channelId, t.channel.id);
+      assert.match(String(e.data.detail), /^Withdrawn: campaign "Spring welcome" was cancelled/);
+    }
     for (const r of listed.json.items) {
       assert.equal(r.reason, 'withdrawn');
       assert.ok(r.messageId);

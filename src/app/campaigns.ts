@@ -32,6 +32,7 @@ import { wabaOf } from './billing/ledger.ts';
 import { workspaceRateCard } from './billing/rate-cards.ts';
 import { readLedger } from './consent-ledger.ts';
 import type { AppDeps } from './deps.ts';
+import { failedEvent } from './deliver-outbound.ts';
 import { countryOfNumber } from './pricing/recipient-country.ts';
 import { policyCache } from './policy-cache.ts';
 import { PolicyError } from './policy-errors.ts';
@@ -531,7 +532,7 @@ export async function actOnCampaign(
   const campaign = await mustGet(store, workspaceId, id);
   const moved = transition(campaign.state, action, campaign.startAt, now);
   if (!moved.ok) throw new PolicyError('conflict', moved.detail, { state: campaign.state });
-  const updated = await store.transaction(async (tx) => {
+  const { changed: updated, withdrawn } = await store.transaction(async (tx) => {
     // A cancel waits for the runners' batches under way, then withdraws what they queued.
     if (action === 'cancel') await tx.outreach.campaigns.holdForChange(id);
     const changed = await tx.outreach.campaigns.update(
@@ -556,15 +557,19 @@ export async function actOnCampaign(
       );
       // Their jobs still in the store's queue go too (with Redis: those the outbound relay has
       // not moved to BullMQ yet); any other is a no-op, as the dispatcher only sends pending ones.
-      for (const messageId of withdrawn) await tx.jobs.complete(messageId);
+      for (const message of withdrawn) await tx.jobs.complete(message.id);
+      return { changed, withdrawn };
     }
-    return changed;
+    return { changed, withdrawn: [] };
   });
   if (!updated)
     throw new PolicyError(
       'conflict',
       `The campaign changed meanwhile; it is no longer ${campaign.state}`,
     );
+  // Once committed, each withdrawn message announces that it will not go out, as a failure at
+  // dispatch does: open inboxes refresh it and event webhooks hear of it.
+  for (const message of withdrawn) deps.events.publish(failedEvent(message, now));
   await publishProgress(deps, updated);
   return detail(store, updated);
 }

@@ -278,7 +278,8 @@ async function flagForReview(
   return updated ?? message;
 }
 
-function failedEvent(message: MessageRecord, at: number): DomainEvent {
+/** `message.failed` for a message that will not go out: failed at dispatch, or withdrawn. */
+export function failedEvent(message: MessageRecord, at: number): DomainEvent {
   return {
     type: 'message.failed',
     workspaceId: message.workspaceId,

@@ -7,7 +7,7 @@ import type {
   RecipientState,
 } from '../core/campaigns.ts';
 import type { MarketingHistory, ReachState } from '../core/outbound-limits.ts';
-import type { Json, JsonObject, Page } from './store.ts';
+import type { Json, JsonObject, MessageRecord, Page } from './store.ts';
 
 export interface CampaignTemplate {
   readonly name: string;
@@ -157,9 +157,9 @@ export interface CampaignStore {
      * never dispatched, not flagged) become `refused` with `detail`, and their recipients
      * skipped as `withdrawn`; their LIM-4 marketing records go. Each message changes only while
      * `messages.claimDispatch` could still take it, so of the two exactly one wins. Returns the
-     * withdrawn message ids (their jobs are no-ops now).
+     * withdrawn messages as they are now (their jobs are no-ops).
      */
-    withdrawQueued(campaignId: string, detail: string, at: number): Promise<string[]>;
+    withdrawQueued(campaignId: string, detail: string, at: number): Promise<MessageRecord[]>;
     /** Recipients not yet handed off (pending or claimed). */
     countRemaining(campaignId: string): Promise<number>;
     progress(campaignId: string): Promise<CampaignProgress>;

@@ -18,11 +18,11 @@ import type {
   RecipientRecord,
   RecipientResult,
 } from '../../../ports/campaign-store.ts';
-import type { JsonObject } from '../../../ports/store.ts';
+import type { JsonObject, MessageRecord } from '../../../ports/store.ts';
 import type { Database, DbBool } from './database-schema.ts';
 import { decodeCursor, encodeCursor, pageLimit } from './cursor.ts';
 import { newId } from './ids.ts';
-import { fromDbBool, fromJsonText, toJsonText } from './row-mappers.ts';
+import { fromDbBool, fromJsonText, toJsonText, toMessage } from './row-mappers.ts';
 import { toDbBool, type StoreContext } from './store-context.ts';
 
 // Type aliases, not interfaces: `withTables` needs the implicit index signature only aliases have.
@@ -459,7 +459,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
           .where('m.needs_review', '=', toDbBool(ctx, false))
           .orderBy('r.seq')
           .execute();
-        const withdrawn: string[] = [];
+        const withdrawn: MessageRecord[] = [];
         for (let i = 0; i < queued.length; i += INSERT_CHUNK) {
           const ids = queued.slice(i, i + INSERT_CHUNK).map((m) => m.id);
           // claimDispatch's own condition: on PostgreSQL a dispatcher's committed claim makes
@@ -472,7 +472,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
             .where('status', '=', 'pending')
             .where('dispatched_at', 'is', null)
             .where('needs_review', '=', toDbBool(ctx, false))
-            .returning('id')
+            .returningAll()
             .execute();
           if (won.length === 0) continue;
           const wonIds = won.map((m) => m.id);
@@ -488,7 +488,7 @@ export function campaignRepository(ctx: StoreContext): CampaignStore {
             .where('message_id', 'in', wonIds)
             .where('kind', '=', 'sent')
             .execute();
-          withdrawn.push(...wonIds);
+          withdrawn.push(...won.map(toMessage));
         }
         return withdrawn;
       },
