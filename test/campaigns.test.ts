@@ -424,6 +424,55 @@ describe('campaigns: schedule, pause, resume, cancel', () => {
   });
 });
 
+describe('campaigns: cancel and the dispatcher', () => {
+  let t: TestParley;
+  before(async () => {
+    t = await startTestParley();
+  });
+  after(async () => t.close());
+
+  it('LIM-1: the jobs a dispatcher holds for withdrawn messages spend no channel token, so the next campaign goes out at the next tokens', async () => {
+    const cancelledPhones = Array.from({ length: 40 }, (_, i) => uk(4_300 + i));
+    const nextPhones = [1, 2, 3].map((i) => uk(4_400 + i));
+    await consent(t, [...cancelledPhones, ...nextPhones]);
+    const first = await createCsvCampaign(
+      t,
+      cancelledPhones.map((p, i) => `+${p},N${i},5%`),
+    );
+    const firstId = first.json.id as string;
+    await t.api('POST', `/v1/campaigns/${firstId}/start`);
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 40);
+    // One pass claims every job into the channel's lane; the bucket lets about one out.
+    await t.parley.dispatcher.runOnce();
+    const held = t.parley.dispatcher.held;
+    assert.ok(held >= 30, `${held} held`);
+    const cancelled = await t.api('POST', `/v1/campaigns/${firstId}/cancel`);
+    assert.equal(cancelled.json.progress.skippedByReason.withdrawn, held);
+
+    const next = await createCsvCampaign(
+      t,
+      nextPhones.map((p, i) => `+${p},M${i},5%`),
+    );
+    await t.api('POST', `/v1/campaigns/${next.json.id}/start`);
+    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 3);
+    // One token every 1000/tier ms: three tokens (and one to spare) are enough for three sends.
+    const tokenMs = Math.ceil(1_000 / t.channel.throughputMps);
+    for (let i = 0; i < 4; i++) {
+      await t.clock.advance(tokenMs);
+      await t.parley.dispatcher.runOnce();
+    }
+    const sent = t.world.outbound(t.channel.providerKey);
+    assert.deepEqual(
+      sent.filter((o) => nextPhones.includes(o.to)).map((o) => o.to),
+      nextPhones,
+      'the next campaign did not wait behind the withdrawn jobs',
+    );
+    assert.equal(t.parley.dispatcher.held, 0, 'the withdrawn jobs were dropped');
+    assert.equal(sent.filter((o) => cancelledPhones.includes(o.to)).length, 40 - held);
+    assert.equal(await t.parley.deps.store.jobs.size('outbound'), 0, 'no job left behind');
+  });
+});
+
 describe('campaigns: crash safety', () => {
   let t: TestParley;
   before(async () => {

@@ -569,7 +569,11 @@ export async function actOnCampaign(
     );
   // Once committed, each withdrawn message announces that it will not go out, as a failure at
   // dispatch does: open inboxes refresh it and event webhooks hear of it.
-  for (const message of withdrawn) deps.events.publish(failedEvent(message, now));
+  // `withdrawn` also lets dispatchers drop the jobs they hold for them before spending a token.
+  for (const message of withdrawn) {
+    const event = failedEvent(message, now);
+    deps.events.publish({ ...event, data: { ...event.data, withdrawn: true } });
+  }
   await publishProgress(deps, updated);
   return detail(store, updated);
 }

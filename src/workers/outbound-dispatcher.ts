@@ -49,6 +49,13 @@ export class OutboundDispatcher extends LoopWorker {
   readonly #claimedAt = new WeakMap<Job<OutboundJob>, number>();
   #held = 0;
   #lastClaimAt = -Infinity;
+  /**
+   * Messages a campaign cancel withdrew (announced from any node), with when we heard: their
+   * jobs are dropped before they meet a bucket, so they spend no LIM-1 token. Kept for a lease,
+   * for jobs claimed after the announcement (with BullMQ, jobs the cancel could not delete).
+   */
+  readonly #withdrawn = new Map<string, number>();
+  #withdrawnSince = false;
 
   constructor(deps: AppDeps, options: DispatcherOptions) {
     super('outbound dispatcher', deps.log, options.idleMs ?? 1_000);
@@ -58,6 +65,14 @@ export class OutboundDispatcher extends LoopWorker {
     this.#maxInFlight = options.maxInFlight ?? 256;
     this.#leaseMs = options.leaseMs ?? 5 * 60_000;
     this.#idleMs = options.idleMs ?? 1_000;
+    deps.events.subscribe((event) => {
+      const messageId = event.data.messageId;
+      if (event.type !== 'message.failed' || event.data.withdrawn !== true) return;
+      if (typeof messageId !== 'string') return;
+      this.#withdrawn.set(messageId, deps.clock.now());
+      this.#withdrawnSince = true;
+      this.wake();
+    });
   }
 
   /** Graceful stop: no new claims, in-flight sends finish, waiting jobs go back to the queue. */
@@ -118,6 +133,10 @@ export class OutboundDispatcher extends LoopWorker {
     });
     const claimedAt = this.#deps.clock.now();
     for (const job of jobs) {
+      if (this.#withdrawn.has(job.payload.messageId)) {
+        this.#track(this.#deps.outboundQueue.complete(job.id));
+        continue;
+      }
       this.#claimedAt.set(job, claimedAt);
       const lane = await this.#lane(job.key);
       lane.jobs.push(job);
@@ -141,6 +160,7 @@ export class OutboundDispatcher extends LoopWorker {
     const now = this.#deps.clock.now();
     let count = 0;
     let nextAt = Infinity;
+    if (this.#withdrawnSince) this.#dropWithdrawn(now);
     for (const [channelId, lane] of this.#lanes) {
       this.#returnStale(lane, now);
       if (lane.jobs.length === 0) continue;
@@ -179,6 +199,22 @@ export class OutboundDispatcher extends LoopWorker {
       if (lane.jobs.length > 0) nextAt = Math.min(nextAt, channelReadyAt ?? now);
     }
     return { count, nextAt };
+  }
+
+  /** Drops the held jobs of withdrawn messages (their sends are no-ops) and forgets old ids. */
+  #dropWithdrawn(now: number): void {
+    this.#withdrawnSince = false;
+    for (const lane of this.#lanes.values()) {
+      if (!lane.jobs.some((job) => this.#withdrawn.has(job.payload.messageId))) continue;
+      lane.jobs = lane.jobs.filter((job) => {
+        if (!this.#withdrawn.has(job.payload.messageId)) return true;
+        this.#held--;
+        this.#track(this.#deps.outboundQueue.complete(job.id));
+        return false;
+      });
+    }
+    const forgetBefore = now - this.#leaseMs;
+    for (const [id, at] of this.#withdrawn) if (at < forgetBefore) this.#withdrawn.delete(id);
   }
 
   /**
