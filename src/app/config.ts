@@ -86,6 +86,8 @@ export interface ParleyConfig {
   windowClosingLeadMs: number;
   /** Recorded events (and their finished deliveries) are kept this long for replay. */
   eventRetentionMs: number;
+  /** Uploaded media no message used is deleted this long after its upload. */
+  uploadRetentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -171,6 +173,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ParleyConfig {
     dispatchLeaseMs: Math.max(1_000, intFromEnv(env, 'PARLEY_DISPATCH_LEASE_MS', 5 * 60_000)),
     windowClosingLeadMs: intFromEnv(env, 'PARLEY_WINDOW_CLOSING_LEAD_MINUTES', 60) * 60_000,
     eventRetentionMs: Math.max(1, intFromEnv(env, 'PARLEY_EVENT_RETENTION_DAYS', 30)) * 86_400_000,
+    uploadRetentionMs:
+      Math.max(1, intFromEnv(env, 'PARLEY_UPLOAD_RETENTION_DAYS', 30)) * 86_400_000,
   };
 }
 

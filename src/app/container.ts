@@ -263,7 +263,10 @@ export async function createParley(
     relay?.wake();
     dispatcher.wake();
   };
-  const media = new MediaDownloader(appDeps, blobs, { worker: `${hostname()}:${process.pid}` });
+  const media = new MediaDownloader(appDeps, blobs, {
+    worker: `${hostname()}:${process.pid}`,
+    uploadRetentionMs: config.uploadRetentionMs,
+  });
   const accountHealth = subscribeAccountHealth(appDeps);
   // A media message was stored with its download job: fetch it before the provider URL expires.
   events.subscribe(

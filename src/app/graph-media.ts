@@ -205,6 +205,28 @@ export async function deleteGraphMedia(
   return true;
 }
 
+/** Upload records removed per statement by retention. */
+const EXPIRE_BATCH = 500;
+
+/**
+ * Retention: the uploads no message linked to within `retentionMs` of their upload go, bytes and
+ * record (Meta keeps an uploaded media id for 30 days too). One a message used is kept, since its
+ * link serves the file to the provider and to the transcript for as long as the message exists.
+ * Returns how many went.
+ */
+export async function expireUnusedUploads(deps: AppDeps, retentionMs: number): Promise<number> {
+  const before = deps.clock.now() - retentionMs;
+  let removed = 0;
+  for (;;) {
+    const gone = await deps.store.uploads.removeUnused(before, EXPIRE_BATCH);
+    // The record goes first: bytes left by a crash here are unreachable, never a dangling link.
+    for (const upload of gone)
+      if (upload.deletedAt === null) await deps.blobs.delete(upload.blobKey);
+    removed += gone.length;
+    if (gone.length < EXPIRE_BATCH) return removed;
+  }
+}
+
 export type ResolvedContent =
   | { readonly kind: 'content'; readonly content: OutboundContent }
   | { readonly kind: 'invalid'; readonly detail: string };
@@ -243,6 +265,9 @@ export async function resolveUploads(
       animated: upload.size <= ANIMATED_STICKER_MAX_BYTES,
     });
     if (refusal) return `${where}: ${refusal.detail}`;
+    // Recorded before the link is handed out, so retention keeps what a message links to.
+    if (!(await deps.store.uploads.markUsed(upload.id, deps.clock.now())))
+      return `${where}['id'] ${body.id} is not a valid media id of this workspace (it was deleted)`;
     const rest: MediaBody = { ...body };
     delete rest.id;
     const filename = rest.filename ?? (type === 'document' ? upload.filename : null);

@@ -18,13 +18,25 @@ export interface UploadRecord {
   createdAt: number;
   /** Set by DELETE: the record stays (sent messages point at it), the bytes are gone. */
   deletedAt: number | null;
+  /** When a message last linked to it; an upload never used expires after the retention. */
+  usedAt: number | null;
 }
 
-export type NewUploadRecord = Omit<UploadRecord, 'id' | 'deletedAt'>;
+export type NewUploadRecord = Omit<UploadRecord, 'id' | 'deletedAt' | 'usedAt'>;
 
 export interface UploadStore {
   create(input: NewUploadRecord): Promise<UploadRecord>;
   get(id: string): Promise<UploadRecord | null>;
   /** Marks an upload deleted; false when there is none or it was deleted already. */
   markDeleted(id: string, at: number): Promise<boolean>;
+  /**
+   * A message is about to link to it: records the use, so retention keeps it. False when it is
+   * gone (deleted, or removed by retention meanwhile): the message must not link to it.
+   */
+  markUsed(id: string, at: number): Promise<boolean>;
+  /**
+   * Retention: removes up to `limit` records of uploads no message used, created before `before`
+   * (oldest first); returns them, so their bytes can go too. A use recorded first keeps one.
+   */
+  removeUnused(before: number, limit: number): Promise<UploadRecord[]>;
 }

@@ -1,6 +1,8 @@
 // Downloads queued inbound media into the blob store: claims due jobs of the media queue, a few
-// at a time, and sleeps until the next retry is due or new media is announced.
+// at a time, and sleeps until the next retry is due or new media is announced. Once an hour it
+// also deletes the uploads no message used past their retention.
 import type { BlobStore } from '../ports/blob-store.ts';
+import { expireUnusedUploads } from '../app/graph-media.ts';
 import { downloadMedia, MEDIA_QUEUE, type MediaJob } from '../app/media.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { LoopWorker } from './worker-loop.ts';
@@ -12,7 +14,11 @@ export interface MediaDownloaderOptions {
   readonly leaseMs?: number;
   /** Longest sleep when nothing is due (other nodes may enqueue). */
   readonly idleMs?: number;
+  /** Uploads no message used are deleted this long after their upload (default 30 days). */
+  readonly uploadRetentionMs?: number;
 }
+
+const EXPIRE_EVERY_MS = 60 * 60_000;
 
 export class MediaDownloader extends LoopWorker {
   readonly #deps: AppDeps;
@@ -22,6 +28,8 @@ export class MediaDownloader extends LoopWorker {
   readonly #leaseMs: number;
   readonly #idleMs: number;
   readonly #inFlight = new Set<Promise<void>>();
+  readonly #uploadRetentionMs: number;
+  #lastExpiry = -Infinity;
 
   constructor(deps: AppDeps, blobs: BlobStore, options: MediaDownloaderOptions) {
     super('media downloader', deps.log, options.idleMs ?? 5_000);
@@ -31,6 +39,12 @@ export class MediaDownloader extends LoopWorker {
     this.#concurrency = options.concurrency ?? 4;
     this.#leaseMs = options.leaseMs ?? 10 * 60_000;
     this.#idleMs = options.idleMs ?? 5_000;
+    this.#uploadRetentionMs = options.uploadRetentionMs ?? 30 * 86_400_000;
+  }
+
+  /** Deletes the uploads no message used past their retention; returns how many. */
+  async expireUploads(): Promise<number> {
+    return expireUnusedUploads(this.#deps, this.#uploadRetentionMs);
   }
 
   /** No new claims; downloads under way finish (their jobs stay leased otherwise, then expire). */
@@ -81,6 +95,11 @@ export class MediaDownloader extends LoopWorker {
   }
 
   protected async pass(): Promise<number> {
+    const now = this.#deps.clock.now();
+    if (now - this.#lastExpiry >= EXPIRE_EVERY_MS) {
+      this.#lastExpiry = now;
+      await this.expireUploads();
+    }
     await this.#claim();
     if (this.#inFlight.size >= this.#concurrency) {
       await Promise.race(this.#inFlight);

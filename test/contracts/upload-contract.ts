@@ -7,6 +7,7 @@ import type { NewUploadRecord } from '../../src/ports/upload-store.ts';
 import type { StoreUnderTest } from './store-contract.ts';
 
 const T0 = Date.parse('2026-03-02T09:00:00Z');
+const DAY = 86_400_000;
 
 const upload = (overrides: Partial<NewUploadRecord> = {}): NewUploadRecord => ({
   workspaceId: 'ws-1',
@@ -59,6 +60,35 @@ export function runUploadContract(name: string, makeStore: () => Promise<StoreUn
       assert.equal(await store().uploads.markDeleted(created.id, T0 + 2_000), false);
       assert.equal((await store().uploads.get(created.id))?.deletedAt, T0 + 1_000);
       assert.equal(await store().uploads.markDeleted('no-such-upload', T0), false);
+    });
+
+    it('retention removes the uploads no message used, oldest first, and keeps the used and the recent', async () => {
+      const at = (days: number) => T0 - days * DAY;
+      const oldest = await store().uploads.create(upload({ createdAt: at(50) }));
+      const old = await store().uploads.create(upload({ createdAt: at(40) }));
+      const used = await store().uploads.create(upload({ createdAt: at(45) }));
+      const recent = await store().uploads.create(upload({ createdAt: at(10) }));
+      assert.equal(await store().uploads.markUsed(used.id, at(44)), true);
+      assert.equal((await store().uploads.get(used.id))?.usedAt, at(44));
+      const first = await store().uploads.removeUnused(at(30), 1);
+      assert.deepEqual(
+        first.map((u) => u.id),
+        [oldest.id],
+      );
+      const rest = await store().uploads.removeUnused(at(30), 10);
+      assert.deepEqual(
+        rest.map((u) => [u.id, u.blobKey]),
+        [[old.id, old.blobKey]],
+      );
+      assert.equal(await store().uploads.get(oldest.id), null);
+      assert.equal(await store().uploads.get(old.id), null);
+      assert.ok(await store().uploads.get(used.id));
+      assert.ok(await store().uploads.get(recent.id));
+      // A message can no longer link to a removed or deleted upload.
+      assert.equal(await store().uploads.markUsed(old.id, T0), false);
+      assert.equal(await store().uploads.markDeleted(recent.id, T0), true);
+      assert.equal(await store().uploads.markUsed(recent.id, T0), false);
+      assert.deepEqual(await store().uploads.removeUnused(at(30), 10), []);
     });
   });
 }

@@ -11,6 +11,7 @@ import { automation } from './migration-0010-automation.ts';
 import { attribution } from './migration-0011-attribution.ts';
 import { mediaItems } from './migration-0013-media-items.ts';
 import { sendPathIndexes } from './migration-0014-send-path-indexes.ts';
+import { uploadUse } from './migration-0018-upload-use.ts';
 
 export type SqlDialectName = 'sqlite' | 'postgres';
 
@@ -359,6 +360,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
         '0011_attribution': attribution(dialect),
         '0013_media_items': mediaItems(dialect),
         '0014_send_path_indexes': sendPathIndexes(dialect),
+        '0018_upload_use': uploadUse(dialect),
       }),
   };
 }

@@ -18,6 +18,8 @@ export type UploadsTable = {
   link_token: string;
   created_at: number;
   deleted_at: number | null;
+  /** Migration 0018. */
+  used_at: number | null;
 };
 
 /** The table of migration 0009, added to the shared schema only here. */
@@ -36,6 +38,7 @@ function toUpload(row: Selectable<UploadsTable>): UploadRecord {
     linkToken: row.link_token,
     createdAt: row.created_at,
     deletedAt: row.deleted_at,
+    usedAt: row.used_at,
   };
 }
 
@@ -57,6 +60,7 @@ export function uploadRepository(ctx: StoreContext): UploadStore {
           link_token: input.linkToken,
           created_at: input.createdAt,
           deleted_at: null,
+          used_at: null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -78,6 +82,39 @@ export function uploadRepository(ctx: StoreContext): UploadStore {
         .where('deleted_at', 'is', null)
         .executeTakeFirst();
       return Number(result.numUpdatedRows) > 0;
+    },
+    async markUsed(id, at) {
+      const result = await db()
+        .updateTable('uploads')
+        .set({ used_at: at })
+        .where('id', '=', id)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async removeUnused(before, limit) {
+      const candidates = await db()
+        .selectFrom('uploads')
+        .select('id')
+        .where('used_at', 'is', null)
+        .where('created_at', '<', before)
+        .orderBy('used_at')
+        .orderBy('created_at')
+        .limit(Math.max(1, limit))
+        .execute();
+      if (candidates.length === 0) return [];
+      // The condition again: on PostgreSQL a use committed meanwhile makes this skip the row.
+      const removed = await db()
+        .deleteFrom('uploads')
+        .where(
+          'id',
+          'in',
+          candidates.map((c) => c.id),
+        )
+        .where('used_at', 'is', null)
+        .returningAll()
+        .execute();
+      return removed.map(toUpload);
     },
   };
 }
