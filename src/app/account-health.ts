@@ -368,7 +368,8 @@ export function subscribeAccountHealth(deps: AppDeps): { idle(): Promise<void>; 
   // Local only: the node where the failure was stored records it, once for all nodes.
   const unsubscribe = deps.events.subscribe(
     (event) => {
-      if (event.type !== 'message.failed') return;
+      // A withdrawn message never reached WhatsApp: nothing about the account's health in it.
+      if (event.type !== 'message.failed' || event.data.withdrawn === true) return;
       const messageId = event.data.messageId;
       const reason = event.data.reason;
       if (typeof messageId !== 'string') return;

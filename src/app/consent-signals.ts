@@ -238,7 +238,8 @@ export function subscribeConsentSignals(deps: AppDeps): { idle(): Promise<void>;
   // Local only: the node where the failure was stored records it, once for all nodes.
   const unsubscribe = deps.events.subscribe(
     (event) => {
-      if (event.type !== 'message.failed') return;
+      // A withdrawn message never reached WhatsApp: no 131050 to read (a cancel sends thousands).
+      if (event.type !== 'message.failed' || event.data.withdrawn === true) return;
       const messageId = event.data.messageId;
       if (typeof messageId !== 'string') return;
       const work = recordMarketingStopped(deps, messageId)
