@@ -228,8 +228,28 @@ export async function expireUnusedUploads(deps: AppDeps, retentionMs: number): P
 }
 
 export type ResolvedContent =
-  | { readonly kind: 'content'; readonly content: OutboundContent }
+  | {
+      readonly kind: 'content';
+      readonly content: OutboundContent;
+      /** The uploads it links to: mark them used (markUploadsUsed) once the request is valid. */
+      readonly uploadIds: readonly string[];
+    }
   | { readonly kind: 'invalid'; readonly detail: string };
+
+/**
+ * Records that a valid request links to these uploads, so retention keeps them; called after
+ * every check passed, so a refused request writes nothing. Returns a refusal when one was deleted
+ * meanwhile.
+ */
+export async function markUploadsUsed(
+  deps: AppDeps,
+  uploadIds: readonly string[],
+): Promise<string | null> {
+  for (const id of uploadIds)
+    if (!(await deps.store.uploads.markUsed(id, deps.clock.now())))
+      return `media id ${id} is not a valid media id of this workspace (it was deleted)`;
+  return null;
+}
 
 const isMediaType = (type: string): type is MediaType =>
   (MEDIA_TYPES as readonly string[]).includes(type);
@@ -245,6 +265,7 @@ export async function resolveUploads(
   workspaceId: string,
   content: OutboundContent,
 ): Promise<ResolvedContent> {
+  const uploadIds: string[] = [];
   const resolve = async (
     type: MediaType,
     where: string,
@@ -265,9 +286,7 @@ export async function resolveUploads(
       animated: upload.size <= ANIMATED_STICKER_MAX_BYTES,
     });
     if (refusal) return `${where}: ${refusal.detail}`;
-    // Recorded before the link is handed out, so retention keeps what a message links to.
-    if (!(await deps.store.uploads.markUsed(upload.id, deps.clock.now())))
-      return `${where}['id'] ${body.id} is not a valid media id of this workspace (it was deleted)`;
+    uploadIds.push(upload.id);
     const rest: MediaBody = { ...body };
     delete rest.id;
     const filename = rest.filename ?? (type === 'document' ? upload.filename : null);
@@ -280,9 +299,13 @@ export async function resolveUploads(
     const resolved = await resolve(type, type, body);
     return typeof resolved === 'string'
       ? { kind: 'invalid', detail: resolved }
-      : { kind: 'content', content: { type, [type]: resolved } as OutboundContent };
+      : {
+          kind: 'content',
+          content: { type, [type]: resolved } as OutboundContent,
+          uploadIds,
+        };
   }
-  if (content.type !== 'template') return { kind: 'content', content };
+  if (content.type !== 'template') return { kind: 'content', content, uploadIds };
   const template: TemplateBody = content.template;
   const components = [];
   for (const component of template.components ?? []) {
@@ -307,6 +330,7 @@ export async function resolveUploads(
       type: 'template',
       template: template.components ? { ...template, components } : template,
     },
+    uploadIds,
   };
 }
 
@@ -320,14 +344,19 @@ export async function resolveExtraUploads(
   messageType: string,
   extras: readonly ExtraMedia[],
 ): Promise<
-  | { readonly kind: 'extras'; readonly extras: ExtraMedia[] }
+  | {
+      readonly kind: 'extras';
+      readonly extras: ExtraMedia[];
+      readonly uploadIds: readonly string[];
+    }
   | { readonly kind: 'invalid'; readonly detail: string }
 > {
   const resolved: ExtraMedia[] = [];
+  const uploadIds: string[] = [];
   for (const [n, extra] of extras.entries()) {
     const { type = messageType, ...media } = extra;
     // Not a media type: the group itself is refused later, naming the message's type.
-    if (!isMediaType(type)) return { kind: 'extras', extras: [...extras] };
+    if (!isMediaType(type)) return { kind: 'extras', extras: [...extras], uploadIds: [] };
     const outcome = await resolveUploads(deps, workspaceId, {
       type,
       [type]: media,
@@ -340,6 +369,7 @@ export async function resolveExtraUploads(
       };
     const body = (outcome.content as Record<string, unknown>)[type] as MediaBody;
     resolved.push(extra.type !== undefined ? { ...body, type: extra.type } : body);
+    uploadIds.push(...outcome.uploadIds);
   }
-  return { kind: 'extras', extras: resolved };
+  return { kind: 'extras', extras: resolved, uploadIds };
 }

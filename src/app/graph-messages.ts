@@ -5,7 +5,7 @@ import type { ReasonCode } from '../core/reason-codes.ts';
 import type { ChannelAddress, SendFailure } from '../ports/provider.ts';
 import type { Channel, MessageRecord } from '../ports/store.ts';
 import type { AppDeps } from './deps.ts';
-import { resolveUploads } from './graph-media.ts';
+import { markUploadsUsed, resolveUploads } from './graph-media.ts';
 import { normaliseWaId, sendMessage } from './send-message.ts';
 
 /**
@@ -126,6 +126,8 @@ export async function graphSend(deps: AppDeps, input: GraphSendInput): Promise<G
   const resolved = await resolveUploads(deps, input.workspaceId, content);
   if (resolved.kind === 'invalid')
     return { kind: 'invalid', code: 'media', detail: resolved.detail };
+  const gone = await markUploadsUsed(deps, resolved.uploadIds);
+  if (gone) return { kind: 'invalid', code: 'media', detail: gone };
   content = resolved.content;
   const outcome = await sendMessage(deps, {
     workspaceId: input.workspaceId,

@@ -20,7 +20,7 @@ import type {
 import type { Contact, MessageRecord, Page } from '../ports/store.ts';
 import { InboxError } from './agents.ts';
 import type { AppDeps } from './deps.ts';
-import { resolveUploads } from './graph-media.ts';
+import { markUploadsUsed, resolveUploads } from './graph-media.ts';
 import { sendMessage } from './send-message.ts';
 
 export interface InboxRow {
@@ -437,6 +437,8 @@ export async function parkReply(
     });
     if (resolved.kind === 'invalid')
       throw new InboxError('invalid_request', `reengagement: ${resolved.detail}`);
+    const gone = await markUploadsUsed(deps, resolved.uploadIds);
+    if (gone) throw new InboxError('invalid_request', `reengagement: ${gone}`);
     const outcome = await sendMessage(deps, {
       workspaceId: input.workspaceId,
       channelId: c.channelId,

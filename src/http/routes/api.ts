@@ -14,8 +14,8 @@ import {
 } from '../../app/admin.ts';
 import { NotFound, getEligibility, getMessage } from '../../app/queries.ts';
 import { sendMessage } from '../../app/send-message.ts';
-import { sendMediaGroup } from '../../app/send-media-group.ts';
-import { resolveExtraUploads, resolveUploads } from '../../app/graph-media.ts';
+import { mediaGroupContents, sendMediaGroup } from '../../app/send-media-group.ts';
+import { markUploadsUsed, resolveExtraUploads, resolveUploads } from '../../app/graph-media.ts';
 import {
   assignConversation,
   closeConversation,
@@ -96,6 +96,16 @@ export function registerApiRoutes(
           ? undefined
           : await resolveExtraUploads(deps, request.workspaceId, body.type, extraMedia);
       if (extras?.kind === 'invalid') throw new ApiProblem('invalid_request', extras.detail);
+      if (extras !== undefined) {
+        const group = mediaGroupContents(resolved.content, extras.extras);
+        if (!Array.isArray(group)) throw new ApiProblem('invalid_request', group.detail);
+      }
+      // Only a valid request records the uploads it links to (retention keeps them).
+      const gone = await markUploadsUsed(deps, [
+        ...resolved.uploadIds,
+        ...(extras?.uploadIds ?? []),
+      ]);
+      if (gone) throw new ApiProblem('invalid_request', gone);
       const input = {
         workspaceId: request.workspaceId,
         channelId,
