@@ -131,6 +131,7 @@ export async function deliverOutbound(
       purpose: checked.purpose,
       now,
       atDispatch: true,
+      window,
     });
     if (!limits.allowed) {
       if (limits.retryAt !== undefined && message.idempotencyKey?.startsWith('campaign:')) {

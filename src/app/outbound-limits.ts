@@ -2,7 +2,7 @@
 // `workspaces.settings.limits`), the check before a template is queued and again at dispatch, and
 // the records that later checks count (who was reached, which marketing went out).
 import { z } from 'zod';
-import { isWindowOpen } from '../core/care-window.ts';
+import { isWindowOpen, type CareWindowState } from '../core/care-window.ts';
 import type { Refusal } from '../core/decision.ts';
 import {
   MARKETING_HOLD_OFF,
@@ -149,6 +149,8 @@ export async function checkSendLimits(
     readonly purpose: TemplatePurpose;
     readonly now: number;
     readonly atDispatch?: boolean;
+    /** The care window the caller already read in this transaction (NO_WINDOW for none). */
+    readonly window?: CareWindowState;
   },
 ): Promise<LimitCheck> {
   const { channel, waId, purpose, now } = input;
@@ -167,7 +169,7 @@ export async function checkSendLimits(
     const capped = marketingCapDecision(history, cap, now);
     if (!capped.allowed) return capped;
   }
-  const window = await store.windows.get(channel.id, input.contactId);
+  const window = input.window ?? (await store.windows.get(channel.id, input.contactId));
   if (window && isWindowOpen(window, now)) return { allowed: true, reachScope: null, marketing };
   const scope = messagingLimitScope(channel, now);
   const tier = tierFor(settings, channel);

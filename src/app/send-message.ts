@@ -1,7 +1,7 @@
 // Sending: validate → policy decision → persist with the idempotency key → queue. A refusal is a
 // stored outcome with a reason code, returned to the caller like any other message.
 import { createHash } from 'node:crypto';
-import { NO_WINDOW } from '../core/care-window.ts';
+import { NO_WINDOW, type CareWindowState } from '../core/care-window.ts';
 import { refuse, type Decision, type Refusal } from '../core/decision.ts';
 import { decideSend } from '../core/eligibility.ts';
 import {
@@ -143,15 +143,9 @@ async function send(
       if (replay) return replay;
     }
     const contact = await tx.contacts.upsert({ workspaceId: input.workspaceId, waId, at: now });
-    const decided = await decide(
-      tx,
-      channel,
-      contact.id,
-      waId,
-      input.content,
-      now,
-      deps.policy.dispatchMarginMs,
-    );
+    // Read once: CSW and LIM-3 below judge the same window within this transaction.
+    const window = (await tx.windows.get(channel.id, contact.id)) ?? NO_WINDOW;
+    const decided = decide(channel, waId, input.content, window, now, deps.policy.dispatchMarginMs);
     // TPL-9, TPL-10/11, OPT-7 and the rendered text (TPL-12) for templates.
     const checked =
       decided.allowed && input.content.type === 'template'
@@ -166,6 +160,7 @@ async function send(
             waId,
             purpose: checked.purpose,
             now,
+            window,
           })
         : null;
     if (limits && !limits.allowed && limits.reason === 'messaging_limit' && deferrable)
@@ -308,22 +303,20 @@ async function replayIdempotent(
 }
 
 /** The policy decision for one send, at request time (re-checked at dispatch: CSW-4). */
-export async function decide(
-  store: Store,
+export function decide(
   channel: Channel,
-  contactId: string,
   waId: string,
   content: OutboundContent,
+  window: CareWindowState,
   now: number,
   marginMs: number,
-): Promise<Decision> {
+): Decision {
   if (channel.environment !== 'production' && !channel.allowList.includes(waId))
     return refuse(
       'recipient_not_allowed',
       `Channel "${channel.name}" is a ${channel.environment} channel and ${waId} is not on its allow-list`,
     );
   // Templates: status, parameters and consent are checked by checkTemplateSend (TPL-9, OPT-7).
-  const window = (await store.windows.get(channel.id, contactId)) ?? NO_WINDOW;
   return decideSend(window, isFreeForm(content), now, marginMs);
 }
 
