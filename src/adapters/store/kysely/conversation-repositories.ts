@@ -7,6 +7,7 @@ import type {
   Page,
   Store,
 } from '../../../ports/store.ts';
+import { compiledOnce } from './compiled-once.ts';
 import type { ContactsTable, ConversationsTable, Database } from './database-schema.ts';
 import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
@@ -17,6 +18,11 @@ import type { StoreContext } from './store-context.ts';
 function likePattern(search: string): string {
   return `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
+
+// Read at dispatch and by the ledger for every message: compiled once.
+const selectContact = compiledOnce(['id'], (db, v) =>
+  db.selectFrom('contacts').selectAll().where('id', '=', v.id),
+);
 
 export function contactRepository(ctx: StoreContext): Store['contacts'] {
   return {
@@ -50,12 +56,7 @@ export function contactRepository(ctx: StoreContext): Store['contacts'] {
       return toContact(stored);
     },
     async get(id) {
-      const row = await ctx
-        .db()
-        .selectFrom('contacts')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const [row] = await selectContact(ctx, { id });
       return row ? toContact(row) : null;
     },
     async findByWaId(workspaceId, waId) {
@@ -121,16 +122,19 @@ export function contactRepository(ctx: StoreContext): Store['contacts'] {
   };
 }
 
+// Read at send and at dispatch of every message: compiled once.
+const selectWindow = compiledOnce(['channelId', 'contactId'], (db, v) =>
+  db
+    .selectFrom('care_windows')
+    .selectAll()
+    .where('channel_id', '=', v.channelId)
+    .where('contact_id', '=', v.contactId),
+);
+
 export function careWindowRepository(ctx: StoreContext): Store['windows'] {
   return {
     async get(channelId, contactId) {
-      const row = await ctx
-        .db()
-        .selectFrom('care_windows')
-        .selectAll()
-        .where('channel_id', '=', channelId)
-        .where('contact_id', '=', contactId)
-        .executeTakeFirst();
+      const [row] = await selectWindow(ctx, { channelId, contactId });
       return row ? toCareWindow(row) : null;
     },
     async put(record) {

@@ -2,6 +2,7 @@
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { MessageRecord, Page, Store } from '../../../ports/store.ts';
 import type { MessagesTable } from './database-schema.ts';
+import { compiledOnce } from './compiled-once.ts';
 import { pageLimit } from './cursor.ts';
 import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
@@ -33,27 +34,29 @@ function patchColumns(ctx: StoreContext, patch: MessagePatch): Updateable<Messag
   return set;
 }
 
+// Each message is looked up by id and by provider id several times on its way (send, dispatch,
+// three statuses, the ledger): compiled once.
+const selectById = compiledOnce(['id'], (db, v) =>
+  db.selectFrom('messages').selectAll().where('id', '=', v.id),
+);
+const selectByProviderId = compiledOnce(['channelId', 'providerMessageId'], (db, v) =>
+  db
+    .selectFrom('messages')
+    .selectAll()
+    .where('channel_id', '=', v.channelId)
+    .where('provider_message_id', '=', v.providerMessageId),
+);
+
 export function messageRepository(ctx: StoreContext): Store['messages'] {
   const get = async (id: string): Promise<MessageRecord | null> => {
-    const row = await ctx
-      .db()
-      .selectFrom('messages')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const [row] = await selectById(ctx, { id });
     return row ? toMessage(row) : null;
   };
   const findByProviderId = async (
     channelId: string,
     providerMessageId: string,
   ): Promise<MessageRecord | null> => {
-    const row = await ctx
-      .db()
-      .selectFrom('messages')
-      .selectAll()
-      .where('channel_id', '=', channelId)
-      .where('provider_message_id', '=', providerMessageId)
-      .executeTakeFirst();
+    const [row] = await selectByProviderId(ctx, { channelId, providerMessageId });
     return row ? toMessage(row) : null;
   };
 

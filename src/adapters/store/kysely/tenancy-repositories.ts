@@ -1,6 +1,7 @@
 // Workspaces, API keys, provider connections and channels: the tenancy and configuration tables.
 import type { Updateable } from 'kysely';
 import type { Store } from '../../../ports/store.ts';
+import { compiledOnce } from './compiled-once.ts';
 import type { ChannelsTable, ConnectionsTable } from './database-schema.ts';
 import { newId } from './ids.ts';
 import { toApiKey, toChannel, toConnection, toJsonText, toWorkspace } from './row-mappers.ts';
@@ -164,6 +165,11 @@ export function connectionRepository(ctx: StoreContext): Store['connections'] {
   };
 }
 
+// Read at dispatch and by the ledger for every message: compiled once.
+const selectChannel = compiledOnce(['id'], (db, v) =>
+  db.selectFrom('channels').selectAll().where('id', '=', v.id),
+);
+
 export function channelRepository(ctx: StoreContext): Store['channels'] {
   return {
     async create(input) {
@@ -184,12 +190,7 @@ export function channelRepository(ctx: StoreContext): Store['channels'] {
       return toChannel(row);
     },
     async get(id) {
-      const row = await ctx
-        .db()
-        .selectFrom('channels')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const [row] = await selectChannel(ctx, { id });
       return row ? toChannel(row) : null;
     },
     async list(workspaceId) {
