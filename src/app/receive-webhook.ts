@@ -265,14 +265,14 @@ async function receiveMessage(
         await tx.windows.put({ channelId: channel.id, contactId: contact.id, ...next });
     }
     const events: DomainEvent[] = [];
-    let conversation = await tx.conversations.findOpen(channel.id, contact.id);
-    if (!conversation) {
-      conversation = await tx.conversations.create({
-        workspaceId: channel.workspaceId,
-        channelId: channel.id,
-        contactId: contact.id,
-        at: m.at,
-      });
+    const opened = await tx.conversations.openOrTouch({
+      workspaceId: channel.workspaceId,
+      channelId: channel.id,
+      contactId: contact.id,
+      at: m.at,
+    });
+    const conversation = opened.record;
+    if (opened.inserted) {
       events.push(
         event('conversation.created', channel.workspaceId, m.at, {
           conversationId: conversation.id,
@@ -280,8 +280,6 @@ async function receiveMessage(
           contactId: contact.id,
         }),
       );
-    } else {
-      await tx.conversations.touch(conversation.id, m.at);
     }
     // A reply names the provider's id of the message it answers; Parley's own id goes with it
     // when that message is stored here (sent by the business or received earlier).

@@ -167,17 +167,17 @@ async function send(
       return { kind: 'deferred', retryAt: limits.retryAt ?? now, detail: limits.detail } as const;
     const decision = limits && !limits.allowed ? limits : (checked?.decision ?? decided);
     const warning = checked?.decision.allowed ? (checked.decision.warning ?? null) : null;
-    let conversation = await tx.conversations.findOpen(channel.id, contact.id);
-    if (!conversation && decision.allowed) {
-      conversation = await tx.conversations.create({
-        workspaceId: input.workspaceId,
-        channelId: channel.id,
-        contactId: contact.id,
-        at: now,
-      });
-    } else if (conversation && decision.allowed) {
-      await tx.conversations.touch(conversation.id, now);
-    }
+    // A queued message opens or touches the conversation; a refused one only links to it.
+    const conversation = decision.allowed
+      ? (
+          await tx.conversations.openOrTouch({
+            workspaceId: input.workspaceId,
+            channelId: channel.id,
+            contactId: contact.id,
+            at: now,
+          })
+        ).record
+      : await tx.conversations.findOpen(channel.id, contact.id);
     const refusal: Refusal | null = decision.allowed ? null : decision;
     const inserted = await tx.messages.insert({
       workspaceId: input.workspaceId,

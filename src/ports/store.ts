@@ -309,6 +309,16 @@ export interface Store {
       contactId: string;
       at: number;
     }): Promise<Conversation>;
+    /**
+     * In one statement: the open conversation moved forward to `at` (never back), or a new one
+     * opened at `at` when none is open (`inserted`).
+     */
+    openOrTouch(input: {
+      workspaceId: string;
+      channelId: string;
+      contactId: string;
+      at: number;
+    }): Promise<InsertResult<Conversation>>;
     get(id: string): Promise<Conversation | null>;
     list(filter: ConversationFilter): Promise<Page<Conversation>>;
     touch(id: string, at: number): Promise<void>;

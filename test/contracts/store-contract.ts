@@ -665,6 +665,42 @@ export function runStoreContract(
         assert.equal((await store.conversations.get(c.id))?.lastMessageAt, T0 + 5 * MINUTE);
       });
 
+      it('openOrTouch() opens a conversation when none is open, else moves the open one forward, never back', async () => {
+        const { store } = get();
+        const t = await seedTenant(store);
+        const pair = {
+          workspaceId: t.workspace.id,
+          channelId: t.channel.id,
+          contactId: t.contact.id,
+        };
+        const opened = await store.conversations.openOrTouch({ ...pair, at: T0 });
+        assert.equal(opened.inserted, true);
+        assert.equal(opened.record.state, 'open');
+        assert.equal(opened.record.lastMessageAt, T0);
+        assert.deepEqual(
+          await store.conversations.findOpen(t.channel.id, t.contact.id),
+          opened.record,
+        );
+        const later = await store.conversations.openOrTouch({ ...pair, at: T0 + 5 * MINUTE });
+        assert.equal(later.inserted, false);
+        assert.deepEqual(later.record, { ...opened.record, lastMessageAt: T0 + 5 * MINUTE });
+        const older = await store.conversations.openOrTouch({ ...pair, at: T0 + MINUTE });
+        assert.equal(older.inserted, false);
+        assert.equal(older.record.lastMessageAt, T0 + 5 * MINUTE);
+        assert.equal(
+          (await store.conversations.get(opened.record.id))?.lastMessageAt,
+          T0 + 5 * MINUTE,
+        );
+        await store.conversations.update(opened.record.id, {
+          state: 'closed',
+          closedAt: T0 + 6 * MINUTE,
+        });
+        const next = await store.conversations.openOrTouch({ ...pair, at: T0 + 7 * MINUTE });
+        assert.equal(next.inserted, true);
+        assert.notEqual(next.record.id, opened.record.id);
+        assert.equal((await store.conversations.get(opened.record.id))?.state, 'closed');
+      });
+
       it('updates state, assignee and closedAt, and returns null for an unknown id', async () => {
         const { store } = get();
         const t = await seedTenant(store);

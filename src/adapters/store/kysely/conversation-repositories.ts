@@ -241,6 +241,37 @@ export function conversationRepository(ctx: StoreContext): Store['conversations'
       if (!existing) throw new Error('conversation vanished between insert and read');
       return existing;
     },
+    async openOrTouch(input) {
+      const id = newId();
+      const row = await ctx
+        .db()
+        .insertInto('conversations')
+        .values({
+          id,
+          workspace_id: input.workspaceId,
+          channel_id: input.channelId,
+          contact_id: input.contactId,
+          state: 'open',
+          assignee_id: null,
+          created_at: input.at,
+          last_message_at: input.at,
+          closed_at: null,
+        })
+        // The same literal predicate as create(): it names the partial index of open ones.
+        .onConflict((oc) =>
+          oc
+            .columns(['channel_id', 'contact_id'])
+            .where(sql<boolean>`state = 'open'`)
+            .doUpdateSet({
+              // Provider times arrive out of order: the latest activity wins, as in touch().
+              last_message_at: sql<number>`case when "conversations"."last_message_at" < excluded.last_message_at then excluded.last_message_at else "conversations"."last_message_at" end`,
+            }),
+        )
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      const record = toConversation(row);
+      return { inserted: record.id === id, record };
+    },
     get,
     /** Most recent activity first (lastMessageAt, then id); `assigneeId: null` means unassigned. */
     async list(filter): Promise<Page<Conversation>> {
