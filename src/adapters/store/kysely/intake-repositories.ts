@@ -1,6 +1,7 @@
 // The raw webhook log (hot path), API idempotency keys and templates.
 import { CompiledQuery, type Insertable, type Kysely } from 'kysely';
 import type { Store, TemplateRecord } from '../../../ports/store.ts';
+import { compiledOnce } from './compiled-once.ts';
 import type { Database, WebhooksTable } from './database-schema.ts';
 import { newId } from './ids.ts';
 import { InsertBatcher } from './insert-batcher.ts';
@@ -177,6 +178,23 @@ export function idempotencyRepository(ctx: StoreContext): Store['idempotency'] {
   };
 }
 
+// A template send looks its template up at send, at dispatch and when it is priced: the
+// channel-scoped lookup is compiled once.
+const selectChannelTemplate = compiledOnce(
+  ['workspaceId', 'name', 'language', 'channelId'],
+  (db, v) =>
+    db
+      .selectFrom('templates')
+      .selectAll()
+      .where('workspace_id', '=', v.workspaceId)
+      .where('name', '=', v.name)
+      .where('language', '=', v.language)
+      .where('channel_scope', 'in', [v.channelId, ''])
+      .orderBy('channel_scope', 'desc')
+      .orderBy('id')
+      .limit(1),
+);
+
 export function templateRepository(ctx: StoreContext): Store['templates'] {
   return {
     /** Keyed by (workspace, channel or workspace-wide, name, language); a sync overwrites in place. */
@@ -219,6 +237,10 @@ export function templateRepository(ctx: StoreContext): Store['templates'] {
      * the workspace-wide one. Without: any scope, workspace-wide first.
      */
     async find(workspaceId, name, language, channelId): Promise<TemplateRecord | null> {
+      if (typeof channelId === 'string' && channelId !== '') {
+        const [hit] = await selectChannelTemplate(ctx, { workspaceId, name, language, channelId });
+        return hit ? toTemplate(hit) : null;
+      }
       let query = ctx
         .db()
         .selectFrom('templates')

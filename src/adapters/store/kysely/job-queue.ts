@@ -2,6 +2,7 @@
 import type { CompiledQuery, Kysely, Selectable, SelectQueryBuilder } from 'kysely';
 import type { ClaimOptions, Job, JobQueue } from '../../../ports/job-queue.ts';
 import type { Database, JobsTable } from './database-schema.ts';
+import { compiledOnce } from './compiled-once.ts';
 import { newId } from './ids.ts';
 import { fromJsonText, toJsonText } from './row-mappers.ts';
 import type { StoreContext } from './store-context.ts';
@@ -100,6 +101,16 @@ const SLOT = {
 /** The claim compiled with stand-ins, per dialect (the SQL differs: FOR UPDATE SKIP LOCKED). */
 const claimTemplates = new Map<StoreContext['dialect'], CompiledQuery<Selectable<JobsTable>>>();
 
+// The dispatcher asks for its next due time and completes a job for every message.
+const selectNextRunAt = compiledOnce(['queue'], (db, v) =>
+  db
+    .selectFrom('jobs')
+    .select((eb) => eb.fn.min('run_at').as('next'))
+    .where('queue', '=', v.queue)
+    .where('state', '=', 'waiting'),
+);
+const deleteJob = compiledOnce(['id'], (db, v) => db.deleteFrom('jobs').where('id', '=', v.id));
+
 export function jobQueue(ctx: StoreContext): JobQueue {
   return {
     async enqueue(queue, payload, options) {
@@ -188,7 +199,7 @@ export function jobQueue(ctx: StoreContext): JobQueue {
     },
 
     async complete(id) {
-      await ctx.db().deleteFrom('jobs').where('id', '=', id).execute();
+      await deleteJob(ctx, { id });
     },
 
     async release(id, runAt) {
@@ -245,13 +256,7 @@ export function jobQueue(ctx: StoreContext): JobQueue {
     },
 
     async nextRunAt(queue) {
-      const row = await ctx
-        .db()
-        .selectFrom('jobs')
-        .select((eb) => eb.fn.min('run_at').as('next'))
-        .where('queue', '=', queue)
-        .where('state', '=', 'waiting')
-        .executeTakeFirst();
+      const [row] = await selectNextRunAt(ctx, { queue });
       return row?.next ?? null;
     },
   };

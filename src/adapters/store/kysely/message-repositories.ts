@@ -188,26 +188,46 @@ export function messageRepository(ctx: StoreContext): Store['messages'] {
   };
 }
 
+// Three statuses arrive per message, each inserted; the ledger lists them: compiled once.
+const insertStatusEvent = compiledOnce(
+  ['id', 'messageId', 'status', 'at', 'providerCode', 'raw', 'receivedAt'],
+  (db, v) =>
+    db
+      .insertInto('message_status_events')
+      .values({
+        id: v.id,
+        message_id: v.messageId,
+        status: v.status,
+        at: v.at as unknown as number,
+        provider_code: v.providerCode,
+        raw: v.raw,
+        received_at: v.receivedAt as unknown as number,
+      })
+      .onConflict((oc) => oc.columns(['message_id', 'status']).doNothing())
+      .returningAll(),
+);
+const selectStatusEvents = compiledOnce(['messageId'], (db, v) =>
+  db
+    .selectFrom('message_status_events')
+    .selectAll()
+    .where('message_id', '=', v.messageId)
+    .orderBy('at')
+    .orderBy('id'),
+);
+
 export function statusEventRepository(ctx: StoreContext): Store['statusEvents'] {
   return {
     /** STA-2: (messageId, status) seen before is a re-delivery; the first one stays. */
     async insert(input) {
-      const row = {
+      const [inserted] = await insertStatusEvent(ctx, {
         id: newId(),
-        message_id: input.messageId,
+        messageId: input.messageId,
         status: input.status,
         at: input.at,
-        provider_code: input.providerCode,
+        providerCode: input.providerCode,
         raw: toJsonText(input.raw),
-        received_at: input.receivedAt,
-      };
-      const inserted = await ctx
-        .db()
-        .insertInto('message_status_events')
-        .values(row)
-        .onConflict((oc) => oc.columns(['message_id', 'status']).doNothing())
-        .returningAll()
-        .executeTakeFirst();
+        receivedAt: input.receivedAt,
+      });
       if (inserted) return { inserted: true, record: toStatusEvent(inserted) };
       const existing = await ctx
         .db()
@@ -219,14 +239,7 @@ export function statusEventRepository(ctx: StoreContext): Store['statusEvents'] 
       return { inserted: false, record: toStatusEvent(existing) };
     },
     async list(messageId) {
-      const rows = await ctx
-        .db()
-        .selectFrom('message_status_events')
-        .selectAll()
-        .where('message_id', '=', messageId)
-        .orderBy('at')
-        .orderBy('id')
-        .execute();
+      const rows = await selectStatusEvents(ctx, { messageId });
       return rows.map(toStatusEvent);
     },
   };

@@ -118,12 +118,7 @@ export function connectionRepository(ctx: StoreContext): Store['connections'] {
       return toConnection(row);
     },
     async get(id) {
-      const row = await ctx
-        .db()
-        .selectFrom('connections')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst();
+      const [row] = await selectConnection(ctx, { id });
       return row ? toConnection(row) : null;
     },
     async list(workspaceId) {
@@ -165,7 +160,10 @@ export function connectionRepository(ctx: StoreContext): Store['connections'] {
   };
 }
 
-// Read at dispatch and by the ledger for every message: compiled once.
+// Read at dispatch (and by the ledger) for every message: compiled once.
+const selectConnection = compiledOnce(['id'], (db, v) =>
+  db.selectFrom('connections').selectAll().where('id', '=', v.id),
+);
 const selectChannel = compiledOnce(['id'], (db, v) =>
   db.selectFrom('channels').selectAll().where('id', '=', v.id),
 );
