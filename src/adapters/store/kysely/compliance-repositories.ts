@@ -15,6 +15,7 @@ import type { JsonObject } from '../../../ports/store.ts';
 import type { BillingTables } from './billing-repository.ts';
 import type { Database, DbBool } from './database-schema.ts';
 import type { ProviderRecordTables } from './provider-records-repositories.ts';
+import { compiledOnce } from './compiled-once.ts';
 import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
 import { newId } from './ids.ts';
 import { fromDbBool, fromJsonText, toJsonText, toTemplate, toWorkspace } from './row-mappers.ts';
@@ -111,6 +112,18 @@ function toDedupe(row: Selectable<NotificationDedupeTable>): NotificationDedupeR
   };
 }
 
+// OPT-7 reads the contact's consent ledger at send and again at dispatch: compiled once.
+const selectConsentLedger = compiledOnce(['workspaceId', 'phoneHash'], (db, v) =>
+  db
+    .withTables<ComplianceTables>()
+    .selectFrom('consent_events')
+    .selectAll()
+    .where('workspace_id', '=', v.workspaceId)
+    .where('phone_hash', '=', v.phoneHash)
+    .orderBy('at')
+    .orderBy('id'),
+);
+
 export function complianceRepository(ctx: StoreContext): ComplianceStore {
   const db = (): ComplianceDb => ctx.db().withTables<ComplianceTables>();
   // Erasure reaches into every table that can name a person.
@@ -148,14 +161,7 @@ export function complianceRepository(ctx: StoreContext): ComplianceStore {
         return written;
       },
       async listByPhoneHash(workspaceId, phoneHash) {
-        const rows = await db()
-          .selectFrom('consent_events')
-          .selectAll()
-          .where('workspace_id', '=', workspaceId)
-          .where('phone_hash', '=', phoneHash)
-          .orderBy('at')
-          .orderBy('id')
-          .execute();
+        const rows = await selectConsentLedger(ctx, { workspaceId, phoneHash });
         return rows.map(toConsentEvent);
       },
       async listByWorkspace(workspaceId, input) {
