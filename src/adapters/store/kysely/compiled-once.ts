@@ -6,8 +6,9 @@ import type { StoreContext } from './store-context.ts';
 /**
  * A statement of one fixed shape run several times per message (a lookup by key): building and
  * compiling it in Kysely costs more than SQLite spends running it, so it is compiled the first
- * time per dialect with a stand-in for each value and later calls only swap the values in. Every
- * stand-in must come out as a bound parameter (checked once), never as text inside the SQL.
+ * time per dialect with a stand-in for each value and later calls only swap the values in (every
+ * place a value is used). Every stand-in must come out as a bound parameter (checked once), never
+ * as text inside the SQL.
  */
 export function compiledOnce<Row, const K extends string>(
   slots: readonly K[],
@@ -25,8 +26,8 @@ export function compiledOnce<Row, const K extends string>(
     if (template === undefined) {
       template = build(db, standIns).compile();
       const bound = template.parameters;
-      if (slots.some((k) => bound.filter((p) => p === standIns[k]).length !== 1))
-        throw new Error('compiled statement: a value was not bound exactly once as a parameter');
+      if (slots.some((k) => !bound.includes(standIns[k])))
+        throw new Error('compiled statement: a value was not bound as a parameter');
       templates.set(ctx.dialect, template);
     }
     const parameters = template.parameters.map((p) => {

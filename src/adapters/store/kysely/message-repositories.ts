@@ -1,7 +1,7 @@
 // Messages and their provider status events (STA-2 idempotency lives here).
 import { sql, type Insertable, type Updateable } from 'kysely';
 import type { MessageRecord, Page, Store } from '../../../ports/store.ts';
-import type { MessagesTable } from './database-schema.ts';
+import type { DbBool, MessagesTable } from './database-schema.ts';
 import { compiledOnce } from './compiled-once.ts';
 import { pageLimit } from './cursor.ts';
 import { keysetLimit, keysetPage, seekAfter } from './keyset.ts';
@@ -45,6 +45,32 @@ const selectByProviderId = compiledOnce(['channelId', 'providerMessageId'], (db,
     .selectAll()
     .where('channel_id', '=', v.channelId)
     .where('provider_message_id', '=', v.providerMessageId),
+);
+
+// About four updates per message, of a few shapes (accepted, sent, delivered, read, failed):
+// one statement compiled per set of columns, up to a bound; rarer shapes are built each time.
+const MAX_UPDATE_SHAPES = 64;
+const updateShapes = new Map<string, ReturnType<typeof compileUpdate>>();
+function compileUpdate(columns: readonly string[]) {
+  return compiledOnce([...columns, 'whereId'], (db, v) =>
+    db
+      .updateTable('messages')
+      .set(Object.fromEntries(columns.map((c) => [c, v[c]])) as Updateable<MessagesTable>)
+      .where('id', '=', String(v.whereId))
+      .returningAll(),
+  );
+}
+// The dispatch claim, once per message: compiled once.
+const claimDispatchOnce = compiledOnce(['id', 'at', 'notReviewed'], (db, v) =>
+  db
+    .updateTable('messages')
+    .set({ dispatched_at: v.at as unknown as number, updated_at: v.at as unknown as number })
+    .where('id', '=', v.id)
+    .where('direction', '=', 'outbound')
+    .where('status', '=', 'pending')
+    .where('dispatched_at', 'is', null)
+    .where('needs_review', '=', v.notReviewed as unknown as DbBool)
+    .returningAll(),
 );
 
 export function messageRepository(ctx: StoreContext): Store['messages'] {
@@ -118,13 +144,22 @@ export function messageRepository(ctx: StoreContext): Store['messages'] {
     async update(id, patch, at) {
       const set = patchColumns(ctx, patch);
       set.updated_at = at;
-      const row = await ctx
-        .db()
-        .updateTable('messages')
-        .set(set)
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirst();
+      const columns = Object.keys(set);
+      const shape = columns.join(',');
+      let update = updateShapes.get(shape);
+      if (update === undefined && updateShapes.size < MAX_UPDATE_SHAPES) {
+        update = compileUpdate(columns);
+        updateShapes.set(shape, update);
+      }
+      const [row] = update
+        ? await update(ctx, { ...(set as Record<string, unknown>), whereId: id })
+        : await ctx
+            .db()
+            .updateTable('messages')
+            .set(set)
+            .where('id', '=', id)
+            .returningAll()
+            .execute();
       return row ? toMessage(row) : null;
     },
     async listByConversation(conversationId, input): Promise<Page<MessageRecord>> {
@@ -140,17 +175,7 @@ export function messageRepository(ctx: StoreContext): Store['messages'] {
       return keysetPage(rows, limit, toMessage, (m) => ({ at: m.createdAt, id: m.id }));
     },
     async claimDispatch(id, at) {
-      const row = await ctx
-        .db()
-        .updateTable('messages')
-        .set({ dispatched_at: at, updated_at: at })
-        .where('id', '=', id)
-        .where('direction', '=', 'outbound')
-        .where('status', '=', 'pending')
-        .where('dispatched_at', 'is', null)
-        .where('needs_review', '=', toDbBool(ctx, false))
-        .returningAll()
-        .executeTakeFirst();
+      const [row] = await claimDispatchOnce(ctx, { id, at, notReviewed: toDbBool(ctx, false) });
       return row ? toMessage(row) : null;
     },
     /** Oldest dispatch first: handed to the provider, never confirmed, not yet flagged for review. */
