@@ -34,6 +34,19 @@ async function consent(t: TestParley, phones: readonly string[], kind = 'opt_in'
 const welcome = { name: 'welcome_offer', language: { code: 'en' } };
 const csvOf = (rows: readonly string[]) => ['phone,body.1,body.2', ...rows].join('\n');
 
+/** Consented recipients, a CSV campaign to them started, and every recipient queued by one runner pass. */
+async function startConsentedCampaign(t: TestParley, phones: readonly string[]): Promise<string> {
+  await consent(t, phones);
+  const created = await createCsvCampaign(
+    t,
+    phones.map((p, i) => `+${p},N${i},5%`),
+  );
+  const id = created.json.id as string;
+  await t.api('POST', `/v1/campaigns/${id}/start`);
+  assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), phones.length);
+  return id;
+}
+
 async function createCsvCampaign(
   t: TestParley,
   rows: readonly string[],
@@ -291,14 +304,7 @@ describe('campaigns: schedule, pause, resume, cancel', () => {
 
   it('cancel mid-run withdraws the queued messages no dispatcher has claimed: sent + withdrawn = recipients, and only the sent ones reach WhatsApp', async () => {
     const phones = Array.from({ length: 40 }, (_, i) => uk(4_100 + i));
-    await consent(t, phones);
-    const created = await createCsvCampaign(
-      t,
-      phones.map((p, i) => `+${p},N${i},5%`),
-    );
-    const id = created.json.id as string;
-    await t.api('POST', `/v1/campaigns/${id}/start`);
-    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 40);
+    const id = await startConsentedCampaign(t, phones);
     // A few go out (LIM-1 paces the channel), the rest wait in the queue.
     for (let i = 0; i < 3; i++) {
       await t.parley.dispatcher.runOnce();
@@ -350,14 +356,7 @@ describe('campaigns: schedule, pause, resume, cancel', () => {
 
   it('cancel racing the dispatcher (its message loaded, not yet claimed) ends each message either sent or withdrawn, never both or neither', async () => {
     const phones = Array.from({ length: 30 }, (_, i) => uk(4_200 + i));
-    await consent(t, phones);
-    const created = await createCsvCampaign(
-      t,
-      phones.map((p, i) => `+${p},N${i},5%`),
-    );
-    const id = created.json.id as string;
-    await t.api('POST', `/v1/campaigns/${id}/start`);
-    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 30);
+    const id = await startConsentedCampaign(t, phones);
     // The cancel lands after a dispatcher has loaded a message as pending and before it claims
     // it (messages.claimDispatch, the compare-and-set, runs after its checks): the claim fails.
     const messages = t.parley.deps.store.messages;
@@ -549,14 +548,7 @@ describe('campaigns: messages under review', () => {
 
   it('a message whose fate is unknown after a crash counts under review, not queued, and the campaign still completes', async () => {
     const phones = [1, 2, 3].map((i) => uk(750 + i));
-    await consent(t, phones);
-    const created = await createCsvCampaign(
-      t,
-      phones.map((p, i) => `+${p},N${i},5%`),
-    );
-    const id = created.json.id as string;
-    await t.api('POST', `/v1/campaigns/${id}/start`);
-    assert.equal(await runCampaigns(t.parley.deps, { owner: 'test' }), 3);
+    const id = await startConsentedCampaign(t, phones);
     // The node handing recipient 2's message to WhatsApp died after marking it dispatched.
     const listed = await t.api('GET', `/v1/campaigns/${id}/recipients`);
     const lost = listed.json.items[1].messageId as string;
