@@ -1,6 +1,6 @@
 // The Cloud-API-compatible surface (`/graph/{version}/…`): Meta-shaped requests and answers over
 // Parley's own send path, so existing Cloud API client code works by changing its base URL.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { metaCodeForReason, reasonForMetaCode } from '../../core/reason-codes.ts';
 import type { OutboundContent } from '../../core/messages.ts';
@@ -12,6 +12,7 @@ import {
   type GraphInvalid,
 } from '../../app/graph-messages.ts';
 import { GraphApiError } from '../problem.ts';
+import { sendFile } from '../send-file.ts';
 import { sendMessageBody } from '../schemas.ts';
 import type { HttpOptions } from '../server.ts';
 import { policyGuard } from './policy-guard.ts';
@@ -29,7 +30,6 @@ import {
   readGraphFile,
   readLinkedUpload,
   uploadGraphMedia,
-  type GraphFile,
 } from '../../app/graph-media.ts';
 
 /** Room for the multipart framing around the largest file. */
@@ -337,7 +337,8 @@ export function registerGraphRoutes(app: FastifyInstance, options: HttpOptions):
         ? await readLinkedUpload(deps, id, (request.query as { token: string }).token)
         : await readGraphFile(deps, request.workspaceId, id);
       if (!file) throw unknownMedia(id);
-      return sendFile(reply, file);
+      // Meta's media download names no file: the Cloud API's clients expect none.
+      return sendFile(reply, { ...file, filename: null });
     },
   );
 
@@ -469,14 +470,4 @@ async function formOf(request: FastifyRequest): Promise<FormData> {
       { parleyCode: 'invalid_request' },
     );
   }
-}
-
-function sendFile(reply: FastifyReply, file: GraphFile): FastifyReply {
-  reply
-    .header('content-type', file.contentType)
-    .header('content-length', String(file.data.length))
-    .header('cache-control', 'private, max-age=300')
-    .header('x-content-type-options', 'nosniff');
-  if (file.sha256) reply.header('etag', `"${file.sha256}"`);
-  return reply.send(file.data);
 }

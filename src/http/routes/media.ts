@@ -12,6 +12,7 @@ import {
   type UploadProblem,
 } from '../../app/graph-media.ts';
 import { ApiProblem } from '../problem.ts';
+import { sendFile } from '../send-file.ts';
 import { idParams } from '../schemas.ts';
 import type { HttpOptions } from '../server.ts';
 
@@ -35,12 +36,6 @@ const CODE_BY_PROBLEM: Readonly<Record<UploadProblem, string>> = {
   unsupported_type: 'unsupported_media_type',
   too_large: 'payload_too_large',
 };
-
-/** A file name safe inside a quoted Content-Disposition parameter (RFC 6266 with an RFC 5987 twin). */
-function disposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
-}
 
 interface UploadedFile {
   readonly bytes: Buffer;
@@ -184,14 +179,7 @@ export function registerMediaRoutes(app: FastifyInstance, options: HttpOptions):
         const upload = await readGraphFile(deps, request.workspaceId, request.params.id);
         if (!upload)
           throw new ApiProblem('not_found', `No media ${request.params.id} in this workspace`);
-        reply
-          .header('content-type', upload.contentType)
-          .header('content-length', String(upload.data.length))
-          .header('cache-control', 'private, max-age=300')
-          .header('x-content-type-options', 'nosniff');
-        if (upload.sha256) reply.header('etag', `"${upload.sha256}"`);
-        if (upload.filename) reply.header('content-disposition', disposition(upload.filename));
-        return reply.send(upload.data);
+        return sendFile(reply, upload);
       }
       if (file.kind === 'not_stored') {
         const m = file.media;
@@ -203,15 +191,17 @@ export function registerMediaRoutes(app: FastifyInstance, options: HttpOptions):
           { state: m.state, attempts: m.attempts },
         );
       }
-      reply
-        .header('content-type', file.contentType)
-        .header('content-length', String(file.data.length))
-        .header('cache-control', 'private, max-age=31536000, immutable')
-        .header('x-content-type-options', 'nosniff');
-      if (file.media.sha256) reply.header('etag', `"${file.media.sha256}"`);
-      if (file.media.filename)
-        reply.header('content-disposition', disposition(file.media.filename));
-      return reply.send(file.data);
+      // Inbound media never changes once stored.
+      return sendFile(
+        reply,
+        {
+          data: file.data,
+          contentType: file.contentType,
+          sha256: file.media.sha256,
+          filename: file.media.filename,
+        },
+        'private, max-age=31536000, immutable',
+      );
     },
   );
 }
